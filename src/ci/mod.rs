@@ -1,0 +1,1 @@
+//! CI context detection from the environment.

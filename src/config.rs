@@ -1,0 +1,1 @@
+//! The `.cicd-monitor.yml` configuration file.

@@ -1,0 +1,3 @@
+//! Derived models built from raw samples.
+
+pub mod roles;

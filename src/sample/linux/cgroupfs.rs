@@ -1,0 +1,1 @@
+//! Cgroup hierarchy discovery.

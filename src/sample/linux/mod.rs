@@ -1,0 +1,3 @@
+//! The Linux sampler.
+
+pub mod cgroupfs;

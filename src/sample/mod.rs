@@ -1,0 +1,4 @@
+//! Samplers and raw sample types.
+
+#[cfg(target_os = "linux")]
+pub mod linux;
