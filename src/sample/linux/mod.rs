@@ -1,3 +1,353 @@
-//! The Linux sampler.
+//! The Linux sampler: procfs with kept file handles, the stage cgroup, PSI.
+//!
+//! Per sample and process it re-reads three kept files (`stat`, `io`, `status`) with `pread`,
+//! plus `smaps_rollup` for processes above [`PSS_THRESHOLD_BYTES`]. Tree members come from the
+//! stage cgroup's `cgroup.procs` when there is one, else from `task/TID/children` starting at
+//! the wrapper: the host's other processes are never scanned. Steady-state sampling does not
+//! allocate (buffers and the handle map keep their capacity).
 
+pub mod cgroup;
 pub mod cgroupfs;
+pub mod hoststat;
+pub mod kept;
+pub mod parse;
+pub mod procs;
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+use cgroup::StageCgroup;
+use hoststat::HostReaders;
+use procs::ProcHandle;
+
+use super::record::{ProcSample, ProcessExit, ProcessInfo, Sample};
+use super::{SampleError, Sampler};
+
+/// Processes whose RSS is at least this large also get their PSS read (smaps_rollup costs
+/// ~50 µs, so it is reserved for the processes where shared pages matter).
+pub const PSS_THRESHOLD_BYTES: u64 = 32 << 20;
+
+/// Bytes of a command line kept per process.
+pub const ARGV_MAX_BYTES: usize = 4096;
+
+/// Kernel constants the sampler converts with.
+#[derive(Debug, Clone, Copy)]
+pub struct KernelUnits {
+    /// `_SC_CLK_TCK`.
+    pub ticks_per_second: u64,
+    /// `_SC_PAGESIZE`.
+    pub page_size: u64,
+}
+
+impl KernelUnits {
+    /// The running kernel's values.
+    pub fn current() -> KernelUnits {
+        // SAFETY: sysconf has no preconditions.
+        let (tck, page) = unsafe {
+            (
+                libc::sysconf(libc::_SC_CLK_TCK),
+                libc::sysconf(libc::_SC_PAGESIZE),
+            )
+        };
+        KernelUnits {
+            ticks_per_second: if tck > 0 { tck as u64 } else { 100 },
+            page_size: if page > 0 { page as u64 } else { 4096 },
+        }
+    }
+}
+
+/// Samples the tree below `monitor_pid` from procfs.
+pub struct LinuxSampler {
+    proc_root: PathBuf,
+    monitor_pid: u32,
+    units: KernelUnits,
+    procs: HashMap<u32, ProcHandle>,
+    cgroup: Option<StageCgroup>,
+    host: HostReaders,
+    generation: u64,
+    buf: Vec<u8>,
+    queue: Vec<u32>,
+    /// Processes that could not be opened (e.g. too many open files) in the last sample.
+    pub unopened: u64,
+}
+
+impl LinuxSampler {
+    /// A sampler of the descendants of `monitor_pid`, reading `proc_root` ("/proc" live).
+    /// With a `cgroup`, members come from it and its counters are read each sample.
+    pub fn new(proc_root: &Path, monitor_pid: u32, cgroup: Option<StageCgroup>) -> LinuxSampler {
+        LinuxSampler {
+            proc_root: proc_root.to_owned(),
+            monitor_pid,
+            units: KernelUnits::current(),
+            procs: HashMap::with_capacity(64),
+            host: HostReaders::open(proc_root),
+            cgroup,
+            generation: 0,
+            buf: Vec::with_capacity(4096),
+            queue: Vec::with_capacity(64),
+            unopened: 0,
+        }
+    }
+
+    /// The stage cgroup, if any.
+    pub fn cgroup(&self) -> Option<&StageCgroup> {
+        self.cgroup.as_ref()
+    }
+
+    /// The stage cgroup, mutably (to place the command in it).
+    pub fn cgroup_mut(&mut self) -> Option<&mut StageCgroup> {
+        self.cgroup.as_mut()
+    }
+
+    /// Takes the stage cgroup out, to release it.
+    pub fn take_cgroup(&mut self) -> Option<StageCgroup> {
+        self.cgroup.take()
+    }
+
+    /// Reads the final counters of `pid`, which is stopped at its exit (trace mode): the
+    /// kernel still holds its complete accounting, and `schedstat` gives its CPU in ns.
+    pub fn exit_snapshot(&mut self, pid: u32, t: f64, exit_code: Option<i32>) -> ProcessExit {
+        let mut exit = ProcessExit {
+            t,
+            pid,
+            source: "trace".to_owned(),
+            exit_code,
+            signal: exit_code.filter(|c| *c > 128).map(|c| c - 128),
+            ..ProcessExit::default()
+        };
+        let handle = match self.procs.remove(&pid) {
+            Some(h) => h,
+            None => match ProcHandle::open(&self.proc_root, pid, false) {
+                Ok(h) => h,
+                // Gone already (killed by SIGKILL, which skips the exit stop): exit code only.
+                Err(_) => return exit,
+            },
+        };
+        let tps = self.units.ticks_per_second.max(1);
+        if let Ok(text) = handle.stat.read(&mut self.buf)
+            && let Ok(stat) = parse::parse_stat(text)
+        {
+            exit.utime_usec = Some(stat.utime_ticks * 1_000_000 / tps);
+            exit.stime_usec = Some(stat.stime_ticks * 1_000_000 / tps);
+            exit.children_cpu_ticks = Some(stat.cutime_ticks + stat.cstime_ticks);
+            exit.threads = Some(stat.num_threads);
+        }
+        // schedstat counts the main thread in ns; for a single-threaded process it is the exact
+        // CPU, where stat's ticks lose up to 10 ms per process.
+        if exit.threads == Some(1) {
+            let path = self.proc_root.join(format!("{pid}/schedstat"));
+            if let Some(ns) = std::fs::read(path)
+                .ok()
+                .and_then(|b| parse::parse_schedstat_ns(&b))
+            {
+                let ticks_usec = exit.utime_usec.unwrap_or(0) + exit.stime_usec.unwrap_or(0);
+                let exact_usec = ns / 1000;
+                // Keep stat's user/system split, scaled to the exact total.
+                match (exit.utime_usec.unwrap_or(0) * exact_usec).checked_div(ticks_usec) {
+                    Some(user) => {
+                        exit.utime_usec = Some(user);
+                        exit.stime_usec = Some(exact_usec - user);
+                    }
+                    None => {
+                        exit.utime_usec = Some(exact_usec);
+                        exit.stime_usec = Some(0);
+                    }
+                }
+            }
+        }
+        if let Some(text) = handle.io.as_ref().and_then(|f| f.read(&mut self.buf).ok())
+            && let Ok(io) = parse::parse_io(text)
+        {
+            exit.read_bytes = Some(io.read_bytes);
+            exit.write_bytes = Some(io.write_bytes);
+        }
+        if let Some(text) = handle
+            .status
+            .as_ref()
+            .and_then(|f| f.read(&mut self.buf).ok())
+        {
+            exit.hwm_bytes = parse::parse_status(text).vm_hwm_bytes;
+        }
+        exit
+    }
+
+    /// Reads one process into `out`; returns false when it is gone.
+    fn read_process(
+        &mut self,
+        pid: u32,
+        t: f64,
+        out: &mut Sample,
+        new: &mut Vec<ProcessInfo>,
+        walk_children: bool,
+    ) -> bool {
+        let generation = self.generation;
+        let proc_root = &self.proc_root;
+        let handle = match self.procs.entry(pid) {
+            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+            std::collections::hash_map::Entry::Vacant(e) => {
+                match ProcHandle::open(proc_root, pid, walk_children) {
+                    Ok(h) => e.insert(h),
+                    Err(err) => {
+                        // Gone between listing and opening: it simply is not part of this sample.
+                        if !kept::is_gone(&err) {
+                            self.unopened += 1;
+                        }
+                        return false;
+                    }
+                }
+            }
+        };
+        let text = match handle.stat.read(&mut self.buf) {
+            Ok(t) => t,
+            // ESRCH: the process was reaped since the last sample.
+            Err(_) => {
+                self.procs.remove(&pid);
+                return false;
+            }
+        };
+        let Ok(stat) = parse::parse_stat(text) else {
+            return false;
+        };
+        if handle.generation != 0 && stat.starttime_ticks != handle.start_ticks {
+            // The pid was reused by a new process: reopen so every kept file is the new one's.
+            self.procs.remove(&pid);
+            return self.read_process(pid, t, out, new, walk_children);
+        }
+        let first_sight = handle.generation == 0;
+        handle.generation = generation;
+        handle.start_ticks = stat.starttime_ticks;
+        handle.threads = stat.num_threads;
+        let exec = handle.set_comm(stat.comm) && !first_sight;
+        let mut sample = ProcSample {
+            pid,
+            ppid: stat.ppid,
+            state: char::from(stat.state),
+            utime_ticks: stat.utime_ticks,
+            stime_ticks: stat.stime_ticks,
+            cutime_ticks: stat.cutime_ticks,
+            cstime_ticks: stat.cstime_ticks,
+            threads: stat.num_threads,
+            rss_bytes: stat.rss_pages * self.units.page_size,
+            ..ProcSample::default()
+        };
+        if first_sight || exec {
+            let argv = procs::read_cmdline(&self.proc_root, pid, ARGV_MAX_BYTES);
+            new.push(ProcessInfo {
+                t,
+                pid,
+                ppid: stat.ppid,
+                start_ticks: stat.starttime_ticks,
+                name: procs::display_name(handle.comm(), &argv),
+                argv,
+                exec,
+            });
+        }
+        if let Some(text) = handle.io.as_ref().and_then(|f| f.read(&mut self.buf).ok())
+            && let Ok(io) = parse::parse_io(text)
+        {
+            sample.read_bytes = Some(io.read_bytes);
+            sample.write_bytes = Some(io.write_bytes);
+            sample.rchar = Some(io.rchar);
+            sample.wchar = Some(io.wchar);
+        }
+        if let Some(text) = handle
+            .status
+            .as_ref()
+            .and_then(|f| f.read(&mut self.buf).ok())
+        {
+            sample.hwm_bytes = parse::parse_status(text).vm_hwm_bytes;
+        }
+        if sample.rss_bytes >= PSS_THRESHOLD_BYTES
+            && let Some(f) = handle.smaps_rollup(&self.proc_root)
+        {
+            sample.pss_bytes = f
+                .read(&mut self.buf)
+                .ok()
+                .and_then(parse::parse_smaps_rollup_pss);
+        }
+        if walk_children {
+            if sample.threads > 1 {
+                // Children of other threads are listed under their own task directories.
+                let _ = procs::children_of_all_threads(
+                    &self.proc_root,
+                    pid,
+                    &mut self.buf,
+                    &mut self.queue,
+                );
+            } else if let Some(text) = handle
+                .children
+                .as_ref()
+                .and_then(|f| f.read(&mut self.buf).ok())
+            {
+                parse::parse_pid_list(text, &mut self.queue);
+            }
+        }
+        out.processes.push(sample);
+        true
+    }
+}
+
+impl Sampler for LinuxSampler {
+    fn sample(
+        &mut self,
+        t: f64,
+        out: &mut Sample,
+        new: &mut Vec<ProcessInfo>,
+    ) -> Result<(), SampleError> {
+        self.generation += 1;
+        self.unopened = 0;
+        out.t = t;
+        out.processes.clear();
+        self.queue.clear();
+        let walk_children = self.cgroup.is_none();
+        if let Some(cg) = &self.cgroup {
+            cg.members(&mut self.buf, &mut self.queue)
+                .map_err(|source| SampleError::Discover {
+                    path: PathBuf::from("cgroup.procs"),
+                    source,
+                })?;
+        } else {
+            procs::children_of_all_threads(
+                &self.proc_root,
+                self.monitor_pid,
+                &mut self.buf,
+                &mut self.queue,
+            )
+            .map_err(|source| SampleError::Discover {
+                path: self.proc_root.join(format!("{}/task", self.monitor_pid)),
+                source,
+            })?;
+        }
+        // `queue` grows while walking children; index-based so it can be appended to.
+        let mut i = 0;
+        while i < self.queue.len() {
+            let pid = self.queue[i];
+            i += 1;
+            if pid == self.monitor_pid {
+                continue;
+            }
+            self.read_process(pid, t, out, new, walk_children);
+        }
+        // Sweep handles of processes not seen in this sample: they ended.
+        let generation = self.generation;
+        self.procs.retain(|_, h| h.generation == generation);
+        out.cgroup = self.cgroup.as_ref().map(|cg| cg.counters(&mut self.buf));
+        self.host.read(&mut self.buf, &mut out.host);
+        if let Some(cg) = self.cgroup.as_ref().filter(|cg| cg.has_psi()) {
+            cg.pressure(&mut self.buf, &mut out.host.psi);
+        }
+        Ok(())
+    }
+
+    fn name(&self) -> &'static str {
+        "linux"
+    }
+
+    fn discovery(&self) -> &'static str {
+        if self.cgroup.is_some() {
+            "cgroup"
+        } else {
+            "children"
+        }
+    }
+}
