@@ -271,7 +271,8 @@ mod tests {
             &|_| None,
         );
         assert_eq!(s.interval, Duration::from_millis(250));
-        assert_eq!(s.out, PathBuf::from("profiles"));
+        // A relative `out` in the file is relative to the file's directory.
+        assert_eq!(s.out, dir.path().canonicalize().unwrap().join("profiles"));
         assert!(!s.quiet, "the flag wins over the file");
     }
 

@@ -172,7 +172,7 @@ fn lingering_processes_are_reported_or_killed() {
     let o = env.wrap_sh(
         "linger",
         &[],
-        "sleep 30 >/dev/null 2>&1 & echo $! > pid; exit 0",
+        "sleep 30 >/dev/null 2>&1 & echo $! > pid; sleep 0.2; exit 0",
     );
     assert_eq!(code(&o), 0);
     assert!(

@@ -28,8 +28,9 @@ pub fn wrap(args: WrapArgs) -> i32 {
     // A panic in monitoring code must not take the command's exit status with it: the
     // supervisor catches it; this hook makes it one warning line instead of a backtrace.
     std::panic::set_hook(Box::new(|info| {
+        let what = info.to_string().replace('\n', " ");
         crate::warn::warn(&format!(
-            "internal error, monitoring stopped (the command is not affected): {info}"
+            "internal error, monitoring stopped (the command is not affected): {what}"
         ));
     }));
     let spec = CommandSpec {
@@ -171,6 +172,8 @@ fn finish(
     if let Some(path) = profile_path {
         match write_profile_atomic(path, &profile) {
             Ok(()) => written = Some(path.display().to_string()),
+            // After a failed samples write the user already knows the disk is unusable.
+            Err(_) if recorder.output_failed() => {}
             Err(e) => crate::warn::warn(&crate::warn::chain(&e)),
         }
     }

@@ -149,8 +149,21 @@ impl ProfileBuilder {
     fn process(&mut self, p: &ProcessInfo) {
         let role = self.rules.classify(&p.name, &p.argv);
         if let Some(&i) = self.live.get(&p.pid) {
-            let same = self.procs[i].start_ticks == p.start_ticks || p.start_ticks == 0;
+            let known = self.procs[i].start_ticks;
+            // A start time of 0 means "not read" (the command's first record): not a new process.
+            let same = known == p.start_ticks || p.start_ticks == 0 || known == 0;
             if p.exec || same {
+                if known == 0 && p.start_ticks != 0 {
+                    let start = self.start_offset(p.start_ticks, p.t);
+                    let started_at = self
+                        .header
+                        .as_ref()
+                        .map(|h| rfc3339(h.started_unix_seconds + start));
+                    let proc = &mut self.procs[i];
+                    proc.start_ticks = p.start_ticks;
+                    proc.rec.start_offset_seconds = round3(start);
+                    proc.rec.started_at = started_at;
+                }
                 let proc = &mut self.procs[i];
                 proc.rec.name.clone_from(&p.name);
                 proc.rec.argv.clone_from(&p.argv);
@@ -504,10 +517,23 @@ impl ProfileBuilder {
                     p.rec.cpu_seconds + p.rec.children_cpu_seconds;
             }
         }
+        let complete = self.trace_mode();
         for p in &mut self.procs {
             let held = held_by_children.get(&p.rec.pid).copied().unwrap_or(0.0);
-            p.rec.unsampled_children_cpu_seconds =
-                round6((p.rec.children_cpu_seconds - held).max(0.0));
+            let residual = (p.rec.children_cpu_seconds - held).max(0.0);
+            // A process known only from wait4 (it ended before any sample) has no own
+            // figure: what its children's records do not hold is most likely its own.
+            let unsampled_reaped = p.last.is_none() && p.exit_own_usec.is_none();
+            if (complete && p.traced || unsampled_reaped) && p.subtree_usec.is_some() {
+                // Every child is recorded in trace mode, so what wait4 counted beyond them is
+                // this process's own: the exit work after its exit stop (unmapping memory).
+                p.rec.cpu_seconds = round6(p.rec.cpu_seconds + residual);
+                p.rec.cpu_system_seconds = round6(p.rec.cpu_system_seconds + residual);
+                p.rec.children_cpu_seconds = round6(p.rec.children_cpu_seconds - residual);
+                p.rec.unsampled_children_cpu_seconds = 0.0;
+            } else {
+                p.rec.unsampled_children_cpu_seconds = round6(residual);
+            }
         }
 
         // Totals.

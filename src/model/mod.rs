@@ -3,3 +3,6 @@
 
 pub mod builder;
 pub mod roles;
+
+#[cfg(test)]
+mod tests;

@@ -88,6 +88,11 @@ pub struct Recorder {
     new: Vec<ProcessInfo>,
     warnings: Vec<String>,
     profile: Option<StageProfile>,
+    /// Writing samples failed (e.g. a full disk): the user has been told once.
+    output_failed: bool,
+    /// The command's pid, recorded right after the header so the command has an identity
+    /// even if it ends before the first sample.
+    command_pid: Option<u32>,
     #[cfg(target_os = "linux")]
     self_io: Option<SelfIo>,
 }
@@ -122,9 +127,17 @@ impl Recorder {
             new: Vec::with_capacity(16),
             warnings,
             profile: None,
+            output_failed: false,
+            command_pid: None,
             #[cfg(target_os = "linux")]
             self_io: SelfIo::open(),
         }
+    }
+
+    /// True when writing output already failed and was reported: a later failure of the same
+    /// kind (the profile on the same full disk) needs no second warning.
+    pub fn output_failed(&self) -> bool {
+        self.output_failed
     }
 
     /// The finished profile, once the supervisor called `finished`.
@@ -145,11 +158,9 @@ impl Recorder {
         if let Some(w) = &mut self.writer
             && let Err(e) = w.write(record)
         {
-            let msg = format!(
-                "{}; samples are no longer written (the profile will still be written at the end if possible)",
-                crate::warn::chain(&e)
-            );
+            let msg = format!("{}; samples are no longer written", crate::warn::chain(&e));
             self.writer = None;
+            self.output_failed = true;
             self.warn_once(msg);
         }
         self.builder.feed(record);
@@ -207,7 +218,24 @@ impl Recorder {
             ci,
             host,
         };
+        let argv = header.argv.clone();
         self.emit(&Record::Header(header));
+        if let Some(pid) = self.command_pid {
+            // The identity is known from our own command line; samples refine it later.
+            let name = argv
+                .first()
+                .map(|a| a.rsplit('/').next().unwrap_or(a).to_owned())
+                .unwrap_or_default();
+            self.emit(&Record::Process(ProcessInfo {
+                t: 0.0,
+                pid,
+                ppid: std::process::id(),
+                start_ticks: 0,
+                name,
+                argv,
+                exec: false,
+            }));
+        }
     }
 
     fn emit_new_processes(&mut self) {
@@ -260,6 +288,7 @@ impl Monitor for Recorder {
             return Err(msg);
         }
         let _ = pid;
+        self.command_pid = Some(pid);
         Ok(())
     }
 

@@ -35,7 +35,10 @@ pub fn render(p: &StageProfile, profile_path: Option<&str>) -> String {
         .max_by_key(|r| r.peak_rss_bytes)
         .filter(|r| r.peak_rss_bytes > 0);
     let mut mem = String::from("  memory");
-    if let (Some(peak), Some(src)) = (t.peak_memory_bytes, &t.peak_memory_source) {
+    if let (Some(peak), Some(src)) = (
+        t.peak_memory_bytes.filter(|b| *b > 0),
+        &t.peak_memory_source,
+    ) {
         let what = if src == "cgroup" {
             "tree peak (cgroup)"
         } else {
@@ -125,7 +128,7 @@ fn roles_line(p: &StageProfile) -> String {
     let mut parts: Vec<String> = roles
         .iter()
         .take(4)
-        .map(|(r, c)| format!("{} {:.0}%", r.label(), 100.0 * c / total))
+        .map(|(r, c)| format!("{} {:.0}%", r.label(), (100.0 * c / total).min(100.0)))
         .collect();
     let unattributed = p.totals.unattributed_cpu_seconds;
     if unattributed / total >= 0.005 {

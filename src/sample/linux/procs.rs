@@ -134,7 +134,7 @@ pub fn read_cmdline(proc_root: &Path, pid: u32, max_bytes: usize) -> Vec<String>
     argv
 }
 
-/// The display name of a process: the kernel's comm, or argv[0]'s base name when comm was
+/// The display name of a process: the kernel's comm, or `argv[0]`'s base name when comm was
 /// truncated to 15 bytes (`x86_64-linux-gnu-gcc-12` has comm `x86_64-linux-gn`).
 pub fn display_name(comm: &[u8], argv: &[String]) -> String {
     let comm = String::from_utf8_lossy(comm);
