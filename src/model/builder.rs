@@ -41,14 +41,16 @@ struct Proc {
     prev_own_ticks: Option<u64>,
     /// Exact figures at exit (trace), in microseconds.
     exit_own_usec: Option<(u64, u64)>,
-    /// CPU of the process and all its reaped descendants (wait4), microseconds.
-    subtree_usec: Option<u64>,
+    /// User and system CPU of the process and all its reaped descendants (wait4), µs.
+    subtree_usec: Option<(u64, u64)>,
     ended: bool,
     /// Seen by a trace event (fork/exec/exit).
     traced: bool,
     reaped: bool,
     /// Seen alive in the most recent sample.
     in_last_sample: bool,
+    /// The start time came from a trace event (exact), not from kernel ticks.
+    start_exact: bool,
 }
 
 /// Per-sample state kept to compute interval rates.
@@ -147,13 +149,16 @@ impl ProfileBuilder {
     }
 
     fn process(&mut self, p: &ProcessInfo) {
+        if p.name.is_empty() {
+            return self.fork(p);
+        }
         let role = self.rules.classify(&p.name, &p.argv);
         if let Some(&i) = self.live.get(&p.pid) {
             let known = self.procs[i].start_ticks;
             // A start time of 0 means "not read" (the command's first record): not a new process.
             let same = known == p.start_ticks || p.start_ticks == 0 || known == 0;
             if p.exec || same {
-                if known == 0 && p.start_ticks != 0 {
+                if known == 0 && p.start_ticks != 0 && !self.procs[i].start_exact {
                     let start = self.start_offset(p.start_ticks, p.t);
                     let started_at = self
                         .header
@@ -199,6 +204,39 @@ impl ProfileBuilder {
             rec,
             start_ticks: p.start_ticks,
             traced: self.trace_mode(),
+            ..Proc::default()
+        });
+    }
+
+    /// A fork in trace mode: a new process running its parent's program, started at `t`.
+    fn fork(&mut self, p: &ProcessInfo) {
+        let parent = self.live.get(&p.ppid).map(|&i| &self.procs[i].rec);
+        let (name, argv, role) = match parent {
+            Some(r) => (r.name.clone(), r.argv.clone(), r.role),
+            None => ("?".to_owned(), Vec::new(), Role::Other),
+        };
+        if let Some(&i) = self.live.get(&p.pid) {
+            self.end_proc(i, p.t);
+        }
+        let rec = ProcessRecord {
+            pid: p.pid,
+            ppid: p.ppid,
+            name,
+            argv,
+            role,
+            started_at: self
+                .header
+                .as_ref()
+                .map(|h| rfc3339(h.started_unix_seconds + p.t)),
+            start_offset_seconds: round3(p.t),
+            observed_by: "trace".to_owned(),
+            ..ProcessRecord::default()
+        };
+        self.live.insert(p.pid, self.procs.len());
+        self.procs.push(Proc {
+            rec,
+            traced: true,
+            start_exact: true,
             ..Proc::default()
         });
     }
@@ -407,8 +445,8 @@ impl ProfileBuilder {
         if let (Some(u), Some(s)) = (e.utime_usec, e.stime_usec) {
             proc.exit_own_usec = Some((u, s));
         }
-        if let Some(sub) = e.subtree_cpu_usec {
-            proc.subtree_usec = Some(sub);
+        if let (Some(u), Some(s)) = (e.subtree_user_usec, e.subtree_system_usec) {
+            proc.subtree_usec = Some((u, s));
         }
         // Only the exit stop's VmHWM is this process's own peak; a reaped process's ru_maxrss
         // is the largest of its whole subtree and would mislabel a parent (it goes to totals).
@@ -488,7 +526,7 @@ impl ProfileBuilder {
             let own = own_u + own_s;
             let children = match p.subtree_usec {
                 // wait4's figure is exact and final.
-                Some(sub) => (sub as f64 / 1e6 - own).max(0.0),
+                Some((u, s)) => ((u + s) as f64 / 1e6 - own).max(0.0),
                 None => children,
             };
             p.rec.cpu_user_seconds = round6(own_u);
@@ -527,8 +565,13 @@ impl ProfileBuilder {
             if (complete && p.traced || unsampled_reaped) && p.subtree_usec.is_some() {
                 // Every child is recorded in trace mode, so what wait4 counted beyond them is
                 // this process's own: the exit work after its exit stop (unmapping memory).
+                // Split it as wait4 split the subtree's CPU between user and system.
+                let (u, s) = p.subtree_usec.unwrap_or((0, 1));
+                let user_share = u as f64 / (u + s).max(1) as f64;
                 p.rec.cpu_seconds = round6(p.rec.cpu_seconds + residual);
-                p.rec.cpu_system_seconds = round6(p.rec.cpu_system_seconds + residual);
+                p.rec.cpu_user_seconds = round6(p.rec.cpu_user_seconds + residual * user_share);
+                p.rec.cpu_system_seconds =
+                    round6(p.rec.cpu_system_seconds + residual * (1.0 - user_share));
                 p.rec.children_cpu_seconds = round6(p.rec.children_cpu_seconds - residual);
                 p.rec.unsampled_children_cpu_seconds = 0.0;
             } else {

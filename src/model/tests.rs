@@ -134,7 +134,8 @@ fn unsampled_children_are_attributed_to_the_reaper() {
             pid: 1,
             source: "reaped".into(),
             exit_code: Some(0),
-            subtree_cpu_usec: Some(4_500_000),
+            subtree_user_usec: Some(4_000_000),
+            subtree_system_usec: Some(500_000),
             hwm_bytes: Some(60 << 20),
             ..ProcessExit::default()
         }),
@@ -293,7 +294,8 @@ fn trace_mode_records_hold_all_cpu() {
             pid: 2,
             source: "reaped".into(),
             exit_code: Some(0),
-            subtree_cpu_usec: Some(18_000),
+            subtree_user_usec: Some(15_000),
+            subtree_system_usec: Some(3_000),
             ..ProcessExit::default()
         }),
         Record::Exit(ProcessExit {
@@ -310,7 +312,8 @@ fn trace_mode_records_hold_all_cpu() {
             pid: 1,
             source: "reaped".into(),
             exit_code: Some(0),
-            subtree_cpu_usec: Some(23_000),
+            subtree_user_usec: Some(20_000),
+            subtree_system_usec: Some(3_000),
             ..ProcessExit::default()
         }),
         end(0.2, 20_000, 3_000, 30),

@@ -155,8 +155,15 @@ impl Recorder {
     }
 
     fn emit(&mut self, record: &Record) {
+        // Everything up to a sample (and the header) reaches the file at once.
+        let flush = matches!(
+            record,
+            Record::Header(_) | Record::Sample(_) | Record::End(_)
+        );
         if let Some(w) = &mut self.writer
-            && let Err(e) = w.write(record)
+            && let Err(e) = w
+                .write(record)
+                .and_then(|()| if flush { w.flush() } else { Ok(()) })
         {
             let msg = format!("{}; samples are no longer written", crate::warn::chain(&e));
             self.writer = None;
@@ -250,10 +257,11 @@ impl Recorder {
     /// Reads a process's identity now (trace mode: at fork or exec).
     #[cfg(target_os = "linux")]
     fn identity(&self, t: f64, pid: u32, exec: bool) -> Option<ProcessInfo> {
-        use crate::sample::linux::{ARGV_MAX_BYTES, parse, procs};
+        use crate::sample::linux::{ARGV_MAX_BYTES, kept, parse, procs};
         let proc_root = Path::new("/proc");
-        let stat = std::fs::read(proc_root.join(format!("{pid}/stat"))).ok()?;
-        let st = parse::parse_stat(&stat).ok()?;
+        let mut buf = Vec::with_capacity(512);
+        let file = std::fs::File::open(proc_root.join(format!("{pid}/stat"))).ok()?;
+        let st = parse::parse_stat(kept::read_whole_at(&file, &mut buf).ok()?).ok()?;
         let argv = procs::read_cmdline(proc_root, pid, ARGV_MAX_BYTES);
         Some(ProcessInfo {
             t,
@@ -333,20 +341,23 @@ impl Monitor for Recorder {
             source: "reaped".to_owned(),
             exit_code: Some(ended.shell_code()),
             signal: ended.signal(),
-            subtree_cpu_usec: Some(usage.user_usec + usage.system_usec),
+            subtree_user_usec: Some(usage.user_usec),
+            subtree_system_usec: Some(usage.system_usec),
             hwm_bytes: Some(usage.maxrss_bytes),
             ..ProcessExit::default()
         }));
     }
 
-    fn traced_fork(&mut self, t: f64, _parent: u32, child: u32) {
+    fn traced_fork(&mut self, t: f64, parent: u32, child: u32) {
         self.ensure_header();
-        #[cfg(target_os = "linux")]
-        if let Some(mut info) = self.identity(t, child, false) {
-            self.redactor.redact_argv(&mut info.argv);
-            self.emit(&Record::Process(info));
-        }
-        let _ = (t, child);
+        // A fresh fork runs its parent's program: no need to read /proc (the model copies the
+        // parent's identity); the exec that usually follows brings the new one.
+        self.emit(&Record::Process(ProcessInfo {
+            t,
+            pid: child,
+            ppid: parent,
+            ..ProcessInfo::default()
+        }));
     }
 
     fn traced_exec(&mut self, t: f64, pid: u32) {
@@ -405,9 +416,6 @@ impl Monitor for Recorder {
             }
         }
         self.emit(&Record::End(end));
-        if let Some(w) = &mut self.writer {
-            let _ = w.flush();
-        }
         let builder = std::mem::replace(
             &mut self.builder,
             ProfileBuilder::new(crate::model::roles::RoleRules::builtin()),

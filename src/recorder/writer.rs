@@ -1,5 +1,7 @@
-//! Appends records to `samples.jsonl`, one `write` per line, no user-space buffering across
-//! records: a job killed at any moment leaves every complete line on disk.
+//! Appends records to `samples.jsonl`. Records are buffered and written out at every sample
+//! (and when 64 KiB pile up, and at the end): a job killed at any moment leaves everything up
+//! to the last sample on disk, while trace mode's burst of per-process records costs one
+//! `write` per sample instead of one per record.
 
 use std::fs::File;
 use std::io::{self, Write};
@@ -45,24 +47,30 @@ impl SamplesWriter {
         })
     }
 
-    /// Appends one record as one line.
+    /// Appends one record as one line (buffered until [`SamplesWriter::flush`]).
     pub fn write(&mut self, record: &Record) -> Result<(), WriterError> {
-        self.buf.clear();
         serde_json::to_writer(&mut self.buf, record).map_err(|e| WriterError::Write {
             path: self.path.clone(),
             source: io::Error::other(e),
         })?;
         self.buf.push(b'\n');
-        self.file
-            .write_all(&self.buf)
-            .map_err(|source| WriterError::Write {
-                path: self.path.clone(),
-                source,
-            })
+        if self.buf.len() >= FLUSH_BYTES {
+            self.flush()?;
+        }
+        Ok(())
     }
 
-    /// Flushes to the OS (the file is unbuffered; this is for symmetry and future buffering).
-    pub fn flush(&mut self) -> io::Result<()> {
-        self.file.flush()
+    /// Writes out every buffered record.
+    pub fn flush(&mut self) -> Result<(), WriterError> {
+        let result = self.file.write_all(&self.buf);
+        // Whatever happened, these bytes are not retried: a full disk must not grow memory.
+        self.buf.clear();
+        result.map_err(|source| WriterError::Write {
+            path: self.path.clone(),
+            source,
+        })
     }
 }
+
+/// Buffered bytes that trigger a write before the next sample.
+const FLUSH_BYTES: usize = 64 * 1024;

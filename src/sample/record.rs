@@ -87,8 +87,11 @@ pub struct ProcessInfo {
     /// Kernel start time in ticks since boot (identifies the process across pid reuse).
     pub start_ticks: u64,
     /// Kernel comm (up to 15 bytes), or the executable's base name when comm was truncated.
+    /// Empty for a fork seen in trace mode: the process runs its parent's program until it
+    /// execs, and `t` is its exact start.
     pub name: String,
-    /// Argument vector, secrets replaced by `***`, truncated to a bounded size.
+    /// Argument vector, secrets replaced by `***`, truncated to a bounded size (empty with an
+    /// empty `name`).
     pub argv: Vec<String>,
     /// True when an already known process exec'd a new program.
     #[serde(default)]
@@ -243,13 +246,15 @@ pub struct ProcessExit {
     pub exit_code: Option<i32>,
     /// Signal that ended it.
     pub signal: Option<i32>,
-    /// Own user CPU, microseconds (trace mode: from the final stat/schedstat).
+    /// Own user CPU, microseconds (trace mode: from the final stat, in clock ticks).
     pub utime_usec: Option<u64>,
     /// Own system CPU, microseconds.
     pub stime_usec: Option<u64>,
-    /// User+system CPU of the process and all its reaped descendants, microseconds
-    /// (`wait4` rusage, exact; for `reaped` only).
-    pub subtree_cpu_usec: Option<u64>,
+    /// User CPU of the process and all its reaped descendants, microseconds (`wait4`
+    /// rusage, exact; for `reaped` only).
+    pub subtree_user_usec: Option<u64>,
+    /// System CPU of the process and all its reaped descendants, microseconds.
+    pub subtree_system_usec: Option<u64>,
     /// CPU of reaped children, ticks (trace mode: from the final stat).
     pub children_cpu_ticks: Option<u64>,
     /// Peak RSS, bytes (`VmHWM`, or `ru_maxrss` of the subtree for `reaped`).

@@ -52,7 +52,7 @@ impl KeptFile {
     }
 }
 
-/// Reads `file` from offset 0 to its end into `buf`.
+/// Reads `file` from offset 0 to its end into `buf`, usually in one `pread`.
 pub fn read_whole_at<'b>(file: &File, buf: &'b mut Vec<u8>) -> io::Result<&'b [u8]> {
     buf.clear();
     if buf.capacity() < 512 {
@@ -74,9 +74,12 @@ pub fn read_whole_at<'b>(file: &File, buf: &'b mut Vec<u8>) -> io::Result<&'b [u
         }
         // SAFETY: read_at wrote n bytes after len.
         unsafe { buf.set_len(len + n) };
-        if buf.len() == buf.capacity() {
-            buf.reserve(buf.capacity());
+        if n < spare.len() {
+            // A short read is the end: /proc and cgroup files (seq_file) fill the buffer
+            // whenever more output exists, so this saves the extra read that would return 0.
+            return Ok(&buf[..]);
         }
+        buf.reserve(buf.capacity());
     }
 }
 

@@ -105,7 +105,8 @@ impl LinuxSampler {
     }
 
     /// Reads the final counters of `pid`, which is stopped at its exit (trace mode): the
-    /// kernel still holds its complete accounting, and `schedstat` gives its CPU in ns.
+    /// kernel still holds its complete accounting. CPU here is in clock ticks; the exact
+    /// figure comes with the `wait4` that follows, and the model reconciles the two.
     pub fn exit_snapshot(&mut self, pid: u32, t: f64, exit_code: Option<i32>) -> ProcessExit {
         let mut exit = ProcessExit {
             t,
@@ -117,7 +118,9 @@ impl LinuxSampler {
         };
         let handle = match self.procs.remove(&pid) {
             Some(h) => h,
-            None => match ProcHandle::open(&self.proc_root, pid, false) {
+            // Stopped at its exit, the process cannot be reaped, so its pid cannot be reused
+            // meanwhile: opening by path is safe and saves the directory fd.
+            None => match ProcHandle::open_stopped(&self.proc_root, pid) {
                 Ok(h) => h,
                 // Gone already (killed by SIGKILL, which skips the exit stop): exit code only.
                 Err(_) => return exit,
@@ -132,42 +135,10 @@ impl LinuxSampler {
             exit.children_cpu_ticks = Some(stat.cutime_ticks + stat.cstime_ticks);
             exit.threads = Some(stat.num_threads);
         }
-        // schedstat counts the main thread in ns; for a single-threaded process it is the exact
-        // CPU, where stat's ticks lose up to 10 ms per process.
-        if exit.threads == Some(1) {
-            let path = self.proc_root.join(format!("{pid}/schedstat"));
-            if let Some(ns) = std::fs::read(path)
-                .ok()
-                .and_then(|b| parse::parse_schedstat_ns(&b))
-            {
-                let ticks_usec = exit.utime_usec.unwrap_or(0) + exit.stime_usec.unwrap_or(0);
-                let exact_usec = ns / 1000;
-                // Keep stat's user/system split, scaled to the exact total.
-                match (exit.utime_usec.unwrap_or(0) * exact_usec).checked_div(ticks_usec) {
-                    Some(user) => {
-                        exit.utime_usec = Some(user);
-                        exit.stime_usec = Some(exact_usec - user);
-                    }
-                    None => {
-                        exit.utime_usec = Some(exact_usec);
-                        exit.stime_usec = Some(0);
-                    }
-                }
-            }
-        }
-        if let Some(text) = handle.io.as_ref().and_then(|f| f.read(&mut self.buf).ok())
-            && let Ok(io) = parse::parse_io(text)
-        {
-            exit.read_bytes = Some(io.read_bytes);
-            exit.write_bytes = Some(io.write_bytes);
-        }
-        if let Some(text) = handle
-            .status
-            .as_ref()
-            .and_then(|f| f.read(&mut self.buf).ok())
-        {
-            exit.hwm_bytes = parse::parse_status(text).vm_hwm_bytes;
-        }
+        let (io, hwm) = read_io_and_hwm(&handle, &mut self.buf);
+        exit.read_bytes = io.map(|io| io.read_bytes);
+        exit.write_bytes = io.map(|io| io.write_bytes);
+        exit.hwm_bytes = hwm;
         exit
     }
 
@@ -242,21 +213,12 @@ impl LinuxSampler {
                 exec,
             });
         }
-        if let Some(text) = handle.io.as_ref().and_then(|f| f.read(&mut self.buf).ok())
-            && let Ok(io) = parse::parse_io(text)
-        {
-            sample.read_bytes = Some(io.read_bytes);
-            sample.write_bytes = Some(io.write_bytes);
-            sample.rchar = Some(io.rchar);
-            sample.wchar = Some(io.wchar);
-        }
-        if let Some(text) = handle
-            .status
-            .as_ref()
-            .and_then(|f| f.read(&mut self.buf).ok())
-        {
-            sample.hwm_bytes = parse::parse_status(text).vm_hwm_bytes;
-        }
+        let (io, hwm) = read_io_and_hwm(handle, &mut self.buf);
+        sample.read_bytes = io.map(|io| io.read_bytes);
+        sample.write_bytes = io.map(|io| io.write_bytes);
+        sample.rchar = io.map(|io| io.rchar);
+        sample.wchar = io.map(|io| io.wchar);
+        sample.hwm_bytes = hwm;
         if sample.rss_bytes >= PSS_THRESHOLD_BYTES
             && let Some(f) = handle.smaps_rollup(&self.proc_root)
         {
@@ -285,6 +247,24 @@ impl LinuxSampler {
         out.processes.push(sample);
         true
     }
+}
+
+/// Reads a process's I/O counters and peak RSS (`VmHWM`); unreadable ones are `None`.
+fn read_io_and_hwm(
+    handle: &ProcHandle,
+    buf: &mut Vec<u8>,
+) -> (Option<parse::IoFields>, Option<u64>) {
+    let io = handle
+        .io
+        .as_ref()
+        .and_then(|f| f.read(buf).ok())
+        .and_then(|text| parse::parse_io(text).ok());
+    let hwm = handle
+        .status
+        .as_ref()
+        .and_then(|f| f.read(buf).ok())
+        .and_then(|text| parse::parse_status(text).vm_hwm_bytes);
+    (io, hwm)
 }
 
 impl Sampler for LinuxSampler {

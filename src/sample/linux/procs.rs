@@ -62,6 +62,26 @@ impl ProcHandle {
         })
     }
 
+    /// Opens `stat`, `io` and `status` of a process stopped at its exit stop (it cannot be
+    /// reaped, so the pid is stable): by path, without a directory fd, as this is done once per
+    /// process in trace mode.
+    pub fn open_stopped(proc_root: &Path, pid: u32) -> io::Result<ProcHandle> {
+        let dir = proc_root.join(pid.to_string());
+        Ok(ProcHandle {
+            pid,
+            start_ticks: 0,
+            comm: [0; 16],
+            comm_len: 0,
+            stat: KeptFile::open(&dir.join("stat"))?,
+            io: KeptFile::open(&dir.join("io")).ok(),
+            status: KeptFile::open(&dir.join("status")).ok(),
+            children: None,
+            smaps_rollup: None,
+            threads: 1,
+            generation: 0,
+        })
+    }
+
     /// The comm last recorded.
     pub fn comm(&self) -> &[u8] {
         &self.comm[..usize::from(self.comm_len)]
@@ -113,9 +133,13 @@ pub fn children_of_all_threads(
 /// zombies. Bounded to `max_bytes` so a huge command line cannot bloat the profile.
 pub fn read_cmdline(proc_root: &Path, pid: u32, max_bytes: usize) -> Vec<String> {
     let path: PathBuf = proc_root.join(pid.to_string()).join("cmdline");
-    let Ok(bytes) = std::fs::read(&path) else {
+    let mut bytes = Vec::with_capacity(256);
+    let Ok(file) = std::fs::File::open(&path) else {
         return Vec::new();
     };
+    if kept::read_whole_at(&file, &mut bytes).is_err() {
+        return Vec::new();
+    }
     let mut argv = Vec::new();
     let mut used = 0;
     for arg in bytes.split(|&b| b == 0) {
