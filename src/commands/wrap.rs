@@ -108,7 +108,7 @@ fn prepare(settings: &WrapSettings, cwd: Option<&Path>) -> (Recorder, Option<Pat
         describe: Box::new(|| {
             let env = |k: &str| std::env::var(k).ok();
             (
-                crate::host::read_host(Path::new("/"), &env),
+                crate::host::read_live_host(&env),
                 crate::ci::detect_from_env(),
             )
         }),

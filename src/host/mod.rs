@@ -164,3 +164,43 @@ fn read_trimmed(path: &Path) -> Option<String> {
     let text = text.trim();
     (!text.is_empty()).then(|| text.to_owned())
 }
+
+/// The machine this process runs on: [`read_host`] of `/` on Linux, sysinfo elsewhere (macOS
+/// and Windows runners have no procfs).
+pub fn read_live_host(env: &dyn Fn(&str) -> Option<String>) -> Host {
+    if cfg!(target_os = "linux") {
+        return read_host(Path::new("/"), env);
+    }
+    portable_host()
+}
+
+/// The host description from sysinfo (what it cannot tell stays `None`).
+pub fn portable_host() -> Host {
+    use sysinfo::{CpuRefreshKind, MemoryRefreshKind, RefreshKind, System};
+    let kind = RefreshKind::nothing()
+        .with_memory(MemoryRefreshKind::nothing().with_ram())
+        .with_cpu(CpuRefreshKind::nothing());
+    let system = System::new_with_specifics(kind).ok();
+    let cpus = system.as_ref().map_or(0, |s| s.cpus().len() as u32);
+    let cpus = if cpus == 0 {
+        std::thread::available_parallelism().map_or(1, |n| n.get() as u32)
+    } else {
+        cpus
+    };
+    let mut host = Host {
+        hostname: System::host_name().ok(),
+        os: std::env::consts::OS.to_owned(),
+        os_release: System::long_os_version().ok(),
+        kernel: System::kernel_version().ok(),
+        arch: std::env::consts::ARCH.to_owned(),
+        cpu_model: system
+            .as_ref()
+            .and_then(|s| s.cpus().first().map(|c| c.brand().trim().to_owned()))
+            .filter(|b| !b.is_empty()),
+        cpus,
+        memory_bytes: system.as_ref().map_or(0, |s| s.total_memory()),
+        ..Host::default()
+    };
+    host.fingerprint = fingerprint(&host);
+    host
+}

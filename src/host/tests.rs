@@ -194,3 +194,11 @@ fn live_machine_invariants() {
     assert!(host.memory_bytes > 0, "{host:?}");
     assert!(host.fingerprint.starts_with(ARCH), "{host:?}");
 }
+
+#[test]
+fn portable_host_describes_this_machine_too() {
+    let host = super::portable_host();
+    assert!(host.cpus >= 1);
+    assert!(host.memory_bytes > 0);
+    assert!(!host.fingerprint.is_empty());
+}
