@@ -202,10 +202,11 @@ impl Recorder {
                 100
             }
         };
+        let scrub = |s: String| self.redactor.redact_str(&s).into_owned();
         let header = Header {
             schema_version: SCHEMA_VERSION,
-            stage: opts.stage,
-            job: opts.job,
+            stage: scrub(opts.stage),
+            job: opts.job.map(scrub),
             argv,
             cwd: opts.cwd.map(|c| self.redactor.redact_str(&c).into_owned()),
             started_at: rfc3339(self.clock.wall_unix_seconds()),
@@ -245,10 +246,19 @@ impl Recorder {
         }
     }
 
+    /// Replaces secrets in a process identity: its arguments, and its name (a program can set
+    /// its own name).
+    fn scrub(&self, info: &mut ProcessInfo) {
+        self.redactor.redact_argv(&mut info.argv);
+        if let std::borrow::Cow::Owned(name) = self.redactor.redact_str(&info.name) {
+            info.name = name;
+        }
+    }
+
     fn emit_new_processes(&mut self) {
         let mut new = std::mem::take(&mut self.new);
         for mut info in new.drain(..) {
-            self.redactor.redact_argv(&mut info.argv);
+            self.scrub(&mut info);
             self.emit(&Record::Process(info));
         }
         self.new = new;
@@ -364,7 +374,7 @@ impl Monitor for Recorder {
         self.ensure_header();
         #[cfg(target_os = "linux")]
         if let Some(mut info) = self.identity(t, pid, true) {
-            self.redactor.redact_argv(&mut info.argv);
+            self.scrub(&mut info);
             self.emit(&Record::Process(info));
         }
         let _ = (t, pid);

@@ -1,4 +1,5 @@
-//! The end-of-stage summary: 3–6 plain lines, printed by `wrap` on stderr and by `show`.
+//! The end-of-stage summary: 4–6 plain lines (the sixth only to name lingering processes),
+//! printed by `wrap` on stderr and by `show` on stdout.
 
 use std::fmt::Write;
 
@@ -56,10 +57,9 @@ pub fn render(p: &StageProfile, profile_path: Option<&str>) -> String {
     if let Some(oom) = t.oom_kills.filter(|n| *n > 0) {
         let _ = write!(mem, ", {oom} OOM kill(s)");
     }
-    let _ = writeln!(out, "{mem}");
     let _ = writeln!(
         out,
-        "  io read {}, written {}",
+        "{mem}; io read {}, written {}",
         bytes(t.read_bytes),
         bytes(t.write_bytes)
     );
