@@ -15,6 +15,18 @@ pub fn error(message: &str) {
     let _ = writeln!(err, "cicd-monitor: error: {message}");
 }
 
+/// Prints an error of a command that failed: `cicd-monitor: error: …` and one
+/// `  caused by: …` line per source.
+pub fn report(e: &dyn std::error::Error) {
+    let mut text = format!("cicd-monitor: error: {e}\n");
+    let mut cur = e.source();
+    while let Some(c) = cur {
+        text.push_str(&format!("  caused by: {c}\n"));
+        cur = c.source();
+    }
+    let _ = std::io::stderr().lock().write_all(text.as_bytes());
+}
+
 /// Formats an error and its `source()` chain as one line: "failed to x: caused by y".
 pub fn chain(e: &dyn std::error::Error) -> String {
     let mut s = e.to_string();

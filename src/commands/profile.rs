@@ -84,7 +84,7 @@ pub fn profile(args: &ProfileArgs) -> i32 {
         Some(path) => match crate::config::load(path) {
             Ok(c) => RoleRules::with_user_rules(&c.roles),
             Err(e) => {
-                crate::warn::error(&crate::warn::chain(&e));
+                crate::warn::report(&e);
                 return exit_codes::USAGE;
             }
         },
@@ -93,7 +93,7 @@ pub fn profile(args: &ProfileArgs) -> i32 {
     let profile = match replay(&args.from_samples, rules) {
         Ok(p) => p,
         Err(e) => {
-            crate::warn::error(&crate::warn::chain(&e));
+            crate::warn::report(&e);
             return exit_codes::FAILURE;
         }
     };
@@ -102,7 +102,7 @@ pub fn profile(args: &ProfileArgs) -> i32 {
         .clone()
         .unwrap_or_else(|| profile_path_for_samples(&args.from_samples));
     if let Err(e) = write_profile_atomic(&out, &profile) {
-        crate::warn::error(&crate::warn::chain(&e));
+        crate::warn::report(&e);
         return exit_codes::FAILURE;
     }
     super::print_stdout(&summary::render(&profile, Some(&out.display().to_string())))

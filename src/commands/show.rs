@@ -9,7 +9,7 @@ pub fn show(args: &ShowArgs) -> i32 {
     match read_profile(&args.profile) {
         Ok(p) => super::print_stdout(&summary::render(&p, None)),
         Err(e) => {
-            crate::warn::error(&crate::warn::chain(&e));
+            crate::warn::report(&e);
             exit_codes::FAILURE
         }
     }
