@@ -12,6 +12,8 @@ pub mod hoststat;
 pub mod kept;
 pub mod parse;
 pub mod procs;
+#[cfg(test)]
+mod tests;
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};

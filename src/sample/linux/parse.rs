@@ -115,23 +115,24 @@ pub struct IoFields {
 /// Parses `/proc/PID/io` ("key: value" lines).
 pub fn parse_io(buf: &[u8]) -> Result<IoFields, ParseError> {
     let mut io = IoFields::default();
+    // One bit per key, so a repeated line cannot stand in for a missing one (or overflow a count).
     let mut seen = 0u8;
     for (key, value) in key_values(buf) {
-        let slot = match key {
-            b"rchar" => &mut io.rchar,
-            b"wchar" => &mut io.wchar,
-            b"read_bytes" => &mut io.read_bytes,
-            b"write_bytes" => &mut io.write_bytes,
-            b"cancelled_write_bytes" => &mut io.cancelled_write_bytes,
+        let (slot, bit) = match key {
+            b"rchar" => (&mut io.rchar, 1),
+            b"wchar" => (&mut io.wchar, 2),
+            b"read_bytes" => (&mut io.read_bytes, 4),
+            b"write_bytes" => (&mut io.write_bytes, 8),
+            b"cancelled_write_bytes" => (&mut io.cancelled_write_bytes, 16),
             _ => continue,
         };
         *slot = first_u64(value).ok_or(ParseError {
             file: "io",
             field: "value",
         })?;
-        seen += 1;
+        seen |= bit;
     }
-    if seen < 4 {
+    if seen & 0b1111 != 0b1111 {
         return Err(ParseError {
             file: "io",
             field: "rchar/wchar/read_bytes/write_bytes",
@@ -157,9 +158,9 @@ pub fn parse_status(buf: &[u8]) -> StatusFields {
     for (key, value) in key_values(buf) {
         match key {
             b"Tgid" => s.tgid = first_u64(value).map(|v| v as u32),
-            b"VmHWM" => s.vm_hwm_bytes = first_u64(value).map(|kb| kb * 1024),
+            b"VmHWM" => s.vm_hwm_bytes = first_u64(value).and_then(kib_to_bytes),
             b"VmRSS" => {
-                s.vm_rss_bytes = first_u64(value).map(|kb| kb * 1024);
+                s.vm_rss_bytes = first_u64(value).and_then(kib_to_bytes);
                 // VmRSS follows VmHWM; nothing after it is needed.
                 break;
             }
@@ -179,7 +180,7 @@ pub fn parse_smaps_rollup_pss(buf: &[u8]) -> Option<u64> {
     key_values(buf)
         .find(|(k, _)| *k == b"Pss")
         .and_then(|(_, v)| first_u64(v))
-        .map(|kb| kb * 1024)
+        .and_then(kib_to_bytes)
 }
 
 /// Appends the pids listed in `/proc/PID/task/TID/children` (space separated) to `out`.
@@ -223,8 +224,9 @@ pub fn parse_proc_stat_cpu(buf: &[u8]) -> Option<CpuTimes> {
     }
     let [user, nice, system, idle, iowait, irq, softirq, steal] = v;
     Some(CpuTimes {
-        user_ticks: user + nice,
-        system_ticks: system + irq + softirq,
+        // Sums that overflow are not counters the kernel printed.
+        user_ticks: user.checked_add(nice)?,
+        system_ticks: system.checked_add(irq)?.checked_add(softirq)?,
         idle_ticks: idle,
         iowait_ticks: iowait,
         steal_ticks: steal,
@@ -242,7 +244,7 @@ pub fn parse_meminfo_available(buf: &[u8]) -> Option<u64> {
     key_values(buf)
         .find(|(k, _)| *k == b"MemAvailable")
         .and_then(|(_, v)| first_u64(v))
-        .map(|kb| kb * 1024)
+        .and_then(kib_to_bytes)
 }
 
 /// Cumulative stall times from a PSI file (`/proc/pressure/*` or a cgroup's `*.pressure`).
@@ -310,6 +312,11 @@ fn first_u64(buf: &[u8]) -> Option<u64> {
         return None;
     }
     parse_u64(&digits[..end])
+}
+
+/// A `kB` value (KiB, as procfs prints it) in bytes; `None` when that does not fit in a `u64`.
+fn kib_to_bytes(kib: u64) -> Option<u64> {
+    kib.checked_mul(1024)
 }
 
 /// Parses an unsigned decimal; `None` on anything else or overflow.
@@ -441,6 +448,55 @@ mod tests {
         );
         assert_eq!(single_u64(b"max\n"), None);
         assert_eq!(single_u64(b"4096\n"), Some(4096));
+    }
+
+    // Found by the `parse_io` fuzz target: 258 `wchar:` lines overflowed the u8 count of keys
+    // seen, and any four repeated lines passed for the four required keys.
+    #[test]
+    fn io_with_hundreds_of_repeated_lines() {
+        let many = b"wchar: 1\n".repeat(258);
+        assert!(parse_io(&many).is_err());
+        assert!(parse_io(b"rchar: 1\nrchar: 2\nrchar: 3\nrchar: 4\n").is_err());
+        let mut full = b"rchar: 5\nwchar: 6\nread_bytes: 7\nwrite_bytes: 8\n".to_vec();
+        full.extend(b"rchar: 9\n".repeat(300));
+        assert_eq!(parse_io(&full).unwrap().rchar, 9);
+    }
+
+    // Found by the `parse_status` and `small_files` fuzz targets and the stable mutator: a `kB`
+    // value above u64::MAX / 1024 overflowed when converted to bytes.
+    #[test]
+    fn kib_values_too_large_for_bytes() {
+        let status = b"VmHWM:\t18014398509481984 kB\nVmRSS:\t18014398509481983 kB\n";
+        let s = parse_status(status);
+        assert_eq!(s.vm_hwm_bytes, None);
+        assert_eq!(s.vm_rss_bytes, Some(18_014_398_509_481_983 * 1024));
+        assert_eq!(
+            parse_meminfo_available(b"MemAvailable:   232222222222222221 kB\n"),
+            None
+        );
+        assert_eq!(
+            parse_smaps_rollup_pss(b"Pss: 18446744073709551615 kB\n"),
+            None
+        );
+    }
+
+    // Found by the stable mutator: user + nice (and system + irq + softirq) overflowed.
+    #[test]
+    fn proc_stat_cpu_sums_that_overflow() {
+        assert_eq!(
+            parse_proc_stat_cpu(b"cpu  18446744073709551615 1 0 0 0 0 0 0 0 0\n"),
+            None
+        );
+        assert_eq!(
+            parse_proc_stat_cpu(b"cpu  0 0 18446744073709551615 0 0 0 1 0 0 0\n"),
+            None
+        );
+        assert_eq!(
+            parse_proc_stat_cpu(b"cpu  18446744073709551614 1 0 0 0 0 0 0 0 0\n")
+                .unwrap()
+                .user_ticks,
+            u64::MAX
+        );
     }
 
     #[test]
