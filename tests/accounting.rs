@@ -20,6 +20,10 @@ fn short_lived_tree(n: u32) -> String {
 /// Runs the wrapper and returns (profile, CPU seconds the kernel charged to the wrapper and
 /// everything below it, as this test process sees it through getrusage).
 fn run_measured(env: &Env, stage: &str, extra: &[&str], script: &str) -> (Value, f64) {
+    // getrusage(RUSAGE_CHILDREN) is process-wide: under `cargo test` (one process, tests on
+    // threads) measurements must not overlap. nextest runs each test in its own process.
+    static MEASURE: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _guard = MEASURE.lock().unwrap_or_else(|e| e.into_inner());
     let before = children_cpu_seconds();
     let o = env
         .wrap_cmd(stage, extra, &["sh", "-c", script])

@@ -211,7 +211,7 @@ impl StageCgroup {
         } else if let Some(text) = read(&self.cpuacct_usage, buf) {
             c.cpu_usage_usec = parse::single_u64(&text).map(|ns| ns / 1000);
             if let Some(stat) = read(&self.cpuacct_stat, buf) {
-                let to_usec = |t: u64| t * 1_000_000 / self.ticks_per_second.max(1);
+                let to_usec = |t: u64| t.saturating_mul(1_000_000) / self.ticks_per_second.max(1);
                 c.cpu_user_usec = parse::flat_keyed(&stat, b"user").map(to_usec);
                 c.cpu_system_usec = parse::flat_keyed(&stat, b"system").map(to_usec);
             }

@@ -132,8 +132,8 @@ impl LinuxSampler {
         if let Ok(text) = handle.stat.read(&mut self.buf)
             && let Ok(stat) = parse::parse_stat(text)
         {
-            exit.utime_usec = Some(stat.utime_ticks * 1_000_000 / tps);
-            exit.stime_usec = Some(stat.stime_ticks * 1_000_000 / tps);
+            exit.utime_usec = Some(stat.utime_ticks.saturating_mul(1_000_000) / tps);
+            exit.stime_usec = Some(stat.stime_ticks.saturating_mul(1_000_000) / tps);
             exit.children_cpu_ticks = Some(stat.cutime_ticks + stat.cstime_ticks);
             exit.threads = Some(stat.num_threads);
         }
@@ -200,7 +200,7 @@ impl LinuxSampler {
             cutime_ticks: stat.cutime_ticks,
             cstime_ticks: stat.cstime_ticks,
             threads: stat.num_threads,
-            rss_bytes: stat.rss_pages * self.units.page_size,
+            rss_bytes: stat.rss_pages.saturating_mul(self.units.page_size),
             ..ProcSample::default()
         };
         if first_sight || exec {

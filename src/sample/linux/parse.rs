@@ -170,11 +170,6 @@ pub fn parse_status(buf: &[u8]) -> StatusFields {
     s
 }
 
-/// Parses `/proc/PID/schedstat`: the first number is the time on CPU in nanoseconds.
-pub fn parse_schedstat_ns(buf: &[u8]) -> Option<u64> {
-    first_u64(buf)
-}
-
 /// Parses the `Pss:` line of `/proc/PID/smaps_rollup`, in bytes.
 pub fn parse_smaps_rollup_pss(buf: &[u8]) -> Option<u64> {
     key_values(buf)
@@ -236,7 +231,12 @@ pub fn parse_proc_stat_cpu(buf: &[u8]) -> Option<CpuTimes> {
 /// Parses the 1-minute load average from `/proc/loadavg`.
 pub fn parse_loadavg1(buf: &[u8]) -> Option<f64> {
     let first = buf.split(|&b| b == b' ').next()?;
-    std::str::from_utf8(first).ok()?.parse().ok()
+    // Only finite values: "nan" and "inf" parse as f64 but are no load average.
+    std::str::from_utf8(first)
+        .ok()?
+        .parse()
+        .ok()
+        .filter(|v: &f64| v.is_finite())
 }
 
 /// Parses `MemAvailable` from `/proc/meminfo`, in bytes.
@@ -414,7 +414,6 @@ mod tests {
 
     #[test]
     fn small_files() {
-        assert_eq!(parse_schedstat_ns(b"123456789 1000 7\n"), Some(123_456_789));
         assert_eq!(
             parse_smaps_rollup_pss(
                 b"55d0-7ffd ---p 00000000 00:00 0 [rollup]\nRss:   100 kB\nPss:   40 kB\n"

@@ -692,13 +692,6 @@ fn proc_pid_parsers_survive_mutation() {
             parse::parse_pid_list(b, &mut pids);
         },
     );
-    no_panic(
-        "parse_schedstat_ns",
-        &[b"1234567890 2345 67\n".to_vec()],
-        |b| {
-            let _ = parse::parse_schedstat_ns(b);
-        },
-    );
 }
 
 #[test]
