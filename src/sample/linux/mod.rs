@@ -29,6 +29,9 @@ use super::{SampleError, Sampler};
 /// ~50 µs, so it is reserved for the processes where shared pages matter).
 pub const PSS_THRESHOLD_BYTES: u64 = 32 << 20;
 
+/// A process's `status` (for its peak RSS) is re-read at least every this many samples.
+pub const STATUS_EVERY: u8 = 5;
+
 /// Bytes of a command line kept per process.
 pub const ARGV_MAX_BYTES: usize = 4096;
 
@@ -137,10 +140,10 @@ impl LinuxSampler {
             exit.children_cpu_ticks = Some(stat.cutime_ticks + stat.cstime_ticks);
             exit.threads = Some(stat.num_threads);
         }
-        let (io, hwm) = read_io_and_hwm(&handle, &mut self.buf);
+        let io = read_io(&handle, &mut self.buf);
         exit.read_bytes = io.map(|io| io.read_bytes);
         exit.write_bytes = io.map(|io| io.write_bytes);
-        exit.hwm_bytes = hwm;
+        exit.hwm_bytes = read_hwm(&handle, &mut self.buf);
         exit
     }
 
@@ -215,12 +218,21 @@ impl LinuxSampler {
                 exec,
             });
         }
-        let (io, hwm) = read_io_and_hwm(handle, &mut self.buf);
+        let io = read_io(handle, &mut self.buf);
         sample.read_bytes = io.map(|io| io.read_bytes);
         sample.write_bytes = io.map(|io| io.write_bytes);
         sample.rchar = io.map(|io| io.rchar);
         sample.wchar = io.map(|io| io.wchar);
-        sample.hwm_bytes = hwm;
+        // `status` costs as much as stat+io together, and VmHWM never decreases: read it at
+        // first sight, whenever RSS is above the last peak read (a new peak for sure), and
+        // every STATUS_EVERY samples to catch peaks reached and left between two samples.
+        if first_sight || sample.rss_bytes > handle.last_hwm || handle.status_countdown == 0 {
+            sample.hwm_bytes = read_hwm(handle, &mut self.buf);
+            handle.last_hwm = sample.hwm_bytes.unwrap_or(sample.rss_bytes);
+            handle.status_countdown = STATUS_EVERY - 1;
+        } else {
+            handle.status_countdown -= 1;
+        }
         if sample.rss_bytes >= PSS_THRESHOLD_BYTES
             && let Some(f) = handle.smaps_rollup(&self.proc_root)
         {
@@ -251,22 +263,16 @@ impl LinuxSampler {
     }
 }
 
-/// Reads a process's I/O counters and peak RSS (`VmHWM`); unreadable ones are `None`.
-fn read_io_and_hwm(
-    handle: &ProcHandle,
-    buf: &mut Vec<u8>,
-) -> (Option<parse::IoFields>, Option<u64>) {
-    let io = handle
-        .io
-        .as_ref()
-        .and_then(|f| f.read(buf).ok())
-        .and_then(|text| parse::parse_io(text).ok());
-    let hwm = handle
-        .status
-        .as_ref()
-        .and_then(|f| f.read(buf).ok())
-        .and_then(|text| parse::parse_status(text).vm_hwm_bytes);
-    (io, hwm)
+/// Reads a process's I/O counters; `None` when unreadable.
+fn read_io(handle: &ProcHandle, buf: &mut Vec<u8>) -> Option<parse::IoFields> {
+    let text = handle.io.as_ref()?.read(buf).ok()?;
+    parse::parse_io(text).ok()
+}
+
+/// Reads a process's peak RSS (`VmHWM` of `status`); `None` when unreadable or a zombie.
+fn read_hwm(handle: &ProcHandle, buf: &mut Vec<u8>) -> Option<u64> {
+    let text = handle.status.as_ref()?.read(buf).ok()?;
+    parse::parse_status(text).vm_hwm_bytes
 }
 
 impl Sampler for LinuxSampler {

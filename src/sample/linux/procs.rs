@@ -28,6 +28,10 @@ pub struct ProcHandle {
     pub threads: u32,
     /// Sweep mark: the sample generation that last saw this process.
     pub generation: u64,
+    /// The last `VmHWM` read, bytes.
+    pub last_hwm: u64,
+    /// Samples left before `status` is read again.
+    pub status_countdown: u8,
 }
 
 impl ProcHandle {
@@ -59,6 +63,8 @@ impl ProcHandle {
             smaps_rollup: None,
             threads: 1,
             generation: 0,
+            last_hwm: 0,
+            status_countdown: 0,
         })
     }
 
@@ -79,6 +85,8 @@ impl ProcHandle {
             smaps_rollup: None,
             threads: 1,
             generation: 0,
+            last_hwm: 0,
+            status_countdown: 0,
         })
     }
 

@@ -230,8 +230,30 @@ fn sample_case(case: &str, root: u32, expected: &[Expected]) -> (Sample, Vec<Pro
     );
     assert_eq!(second.t, 1.0);
     second.t = first.t;
-    assert_eq!(second, first, "{case}: the second sample differs");
+    // `status` (VmHWM) is not re-read while RSS stays below the last peak read...
+    assert!(
+        second.processes.iter().all(|p| p.hwm_bytes.is_none()),
+        "{case}"
+    );
+    let mut without_hwm = first.clone();
+    without_hwm
+        .processes
+        .iter_mut()
+        .for_each(|p| p.hwm_bytes = None);
+    assert_eq!(second, without_hwm, "{case}: the second sample differs");
     assert_eq!(sampler.procs.len(), expected.len(), "{case}: handles kept");
+    // ...but at least every STATUS_EVERY samples.
+    let mut later = Sample::default();
+    for i in 2..=super::STATUS_EVERY {
+        sampler
+            .sample(f64::from(i), &mut later, &mut new_again)
+            .unwrap();
+    }
+    later.t = first.t;
+    assert_eq!(
+        later, first,
+        "{case}: VmHWM read again after STATUS_EVERY samples"
+    );
     (first, new)
 }
 
