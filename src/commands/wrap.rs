@@ -142,11 +142,9 @@ fn make_sampler(settings: &WrapSettings) -> Option<SamplerImpl> {
                     None
                 }
             };
-            Some(SamplerImpl::Linux(LinuxSampler::new(
-                Path::new("/proc"),
-                pid,
-                cgroup,
-            )))
+            Some(SamplerImpl::Linux(
+                LinuxSampler::new(Path::new("/proc"), pid, cgroup).with_interval(settings.interval),
+            ))
         }
         _ => match crate::sample::portable::PortableSampler::new(pid) {
             Ok(s) => Some(SamplerImpl::Portable(s)),
@@ -195,7 +193,7 @@ fn wrapper_failed(e: &supervise::SuperviseError) -> i32 {
 struct NoMonitor;
 
 impl Monitor for NoMonitor {
-    fn command_forked(&mut self, _pid: u32) -> Result<(), String> {
+    fn command_forked(&mut self, _pid: u32, _in_cgroup: bool) -> Result<(), String> {
         Ok(())
     }
     fn sample(&mut self, _t: f64) {}

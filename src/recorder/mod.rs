@@ -286,11 +286,19 @@ impl Recorder {
 }
 
 impl Monitor for Recorder {
-    fn command_forked(&mut self, pid: u32) -> Result<(), String> {
+    fn spawn_cgroup(&mut self) -> Option<i32> {
+        #[cfg(target_os = "linux")]
+        if let Some(SamplerImpl::Linux(s)) = &self.sampler {
+            return s.cgroup().and_then(|c| c.v2_dir_fd());
+        }
+        None
+    }
+
+    fn command_forked(&mut self, pid: u32, in_cgroup: bool) -> Result<(), String> {
         #[cfg(target_os = "linux")]
         if let Some(SamplerImpl::Linux(s)) = &mut self.sampler
             && let Some(cg) = s.cgroup_mut()
-            && let Err(e) = cg.join(pid)
+            && let Err(e) = cg.join(pid, in_cgroup)
         {
             // Without the command inside, the cgroup would count nothing: drop it and
             // find the tree through /proc instead.

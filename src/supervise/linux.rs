@@ -33,9 +33,11 @@ pub fn run(
         sigchld,
     };
 
-    let held = spawn::fork_held(&spec.argv, &setup)?;
+    let cgroup_fd = monitor.call(|m| m.spawn_cgroup()).flatten();
+    let held = spawn::fork_held(&spec.argv, &setup, cgroup_fd)?;
     let pid = held.pid;
-    if let Some(Err(msg)) = monitor.call(|m| m.command_forked(pid)) {
+    let in_cgroup = held.in_cgroup;
+    if let Some(Err(msg)) = monitor.call(|m| m.command_forked(pid, in_cgroup)) {
         crate::warn::warn(&msg);
     }
     let foreground = super::tty::give_to(pid);

@@ -88,9 +88,14 @@ pub struct ReapUsage {
 /// What the supervisor reports to the monitoring side. Every hook must return quickly; the
 /// supervisor catches panics and then stops calling the monitor.
 pub trait Monitor {
-    /// The command is forked and held before exec; `pid` is also its process group.
-    /// Returning an error message makes the supervisor print it as a warning.
-    fn command_forked(&mut self, pid: u32) -> Result<(), String>;
+    /// A cgroup v2 directory fd to create the command in (Linux), if the monitor has one.
+    fn spawn_cgroup(&mut self) -> Option<i32> {
+        None
+    }
+    /// The command is forked and held before exec; `pid` is also its process group;
+    /// `in_cgroup` says it was created inside `spawn_cgroup`. Returning an error message makes
+    /// the supervisor print it as a warning.
+    fn command_forked(&mut self, pid: u32, in_cgroup: bool) -> Result<(), String>;
     /// `t` seconds after the start: take a periodic sample.
     fn sample(&mut self, t: f64);
     /// The wrapper reaped its child `pid` (the command, or an orphan reparented to it).

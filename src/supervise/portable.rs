@@ -46,7 +46,7 @@ pub fn run(
         }
     };
     let pid = child.id();
-    if let Some(Err(msg)) = monitor.call(|m| m.command_forked(pid)) {
+    if let Some(Err(msg)) = monitor.call(|m| m.command_forked(pid, false)) {
         crate::warn::warn(&msg);
     }
     let mut next_sample = clock.start_instant();

@@ -47,6 +47,8 @@ pub enum StageCgroupError {
 struct Created {
     dir: PathBuf,
     procs: File,
+    /// The directory itself, for `clone3(CLONE_INTO_CGROUP)` (v2 only).
+    dir_fd: Option<std::os::fd::OwnedFd>,
 }
 
 /// The stage cgroup(s) and kept handles on their counters.
@@ -82,6 +84,7 @@ impl StageCgroup {
                     created.push(Created {
                         dir: dir.clone(),
                         procs,
+                        dir_fd: None,
                     });
                     Some(dir)
                 }
@@ -96,6 +99,10 @@ impl StageCgroup {
         };
         if let Some(v2) = &layout.v2 {
             v2_dir = make(&v2.path, &mut created);
+            if let (Some(dir), Some(c)) = (&v2_dir, created.last_mut()) {
+                // Not fatal when it fails: the command is then moved in after fork.
+                c.dir_fd = super::kept::open_dir(dir).ok();
+            }
         }
         // v1 memory holds the tree's peak memory on hybrid hosts, where v2 has no memory files.
         let v2_has_memory = v2_dir
@@ -172,11 +179,23 @@ impl StageCgroup {
         self.psi.iter().any(Option::is_some)
     }
 
-    /// Moves `pid` into every stage cgroup. Called while the command is paused before exec, so
-    /// every descendant starts inside.
-    pub fn join(&mut self, pid: u32) -> Result<(), StageCgroupError> {
+    /// The v2 stage cgroup's directory fd, to create the command inside it.
+    pub fn v2_dir_fd(&self) -> Option<i32> {
+        use std::os::fd::AsRawFd;
+        self.created
+            .iter()
+            .find_map(|c| c.dir_fd.as_ref().map(|fd| fd.as_raw_fd()))
+    }
+
+    /// Moves `pid` into every stage cgroup (but the v2 one when it was created there). Called
+    /// while the command is paused before exec, so every descendant starts inside.
+    pub fn join(&mut self, pid: u32, in_v2: bool) -> Result<(), StageCgroupError> {
         let line = format!("{pid}\n");
-        for c in &mut self.created {
+        for c in self
+            .created
+            .iter_mut()
+            .filter(|c| !(in_v2 && c.dir_fd.is_some()))
+        {
             c.procs
                 .write_all(line.as_bytes())
                 .map_err(|source| StageCgroupError::Join {

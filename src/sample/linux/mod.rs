@@ -1,7 +1,7 @@
 //! The Linux sampler: procfs with kept file handles, the stage cgroup, PSI.
 //!
 //! Per sample and process it re-reads three kept files (`stat`, `io`, `status`) with `pread`,
-//! plus `smaps_rollup` for processes above [`PSS_THRESHOLD_BYTES`]. Tree members come from the
+//! plus `smaps_rollup` for processes above [`PSS_THRESHOLD_BYTES`] within [`PSS_BUDGET`]. Tree members come from the
 //! stage cgroup's `cgroup.procs` when there is one, else from `task/TID/children` starting at
 //! the wrapper: the host's other processes are never scanned. Steady-state sampling does not
 //! allocate (buffers and the handle map keep their capacity).
@@ -28,6 +28,10 @@ use super::{SampleError, Sampler};
 /// Processes whose RSS is at least this large also get their PSS read (smaps_rollup costs
 /// ~50 µs, so it is reserved for the processes where shared pages matter).
 pub const PSS_THRESHOLD_BYTES: u64 = 32 << 20;
+
+/// Share of one core a process's PSS reads may cost on average (smaps_rollup is skipped on
+/// later samples after an expensive read).
+pub const PSS_BUDGET: f64 = 0.001;
 
 /// A process's `status` (for its peak RSS) is re-read at least every this many samples.
 pub const STATUS_EVERY: u8 = 5;
@@ -74,6 +78,7 @@ pub struct LinuxSampler {
     queue: Vec<u32>,
     /// Processes that could not be opened (e.g. too many open files) in the last sample.
     pub unopened: u64,
+    interval: std::time::Duration,
 }
 
 impl LinuxSampler {
@@ -91,7 +96,14 @@ impl LinuxSampler {
             buf: Vec::with_capacity(4096),
             queue: Vec::with_capacity(64),
             unopened: 0,
+            interval: std::time::Duration::from_secs(1),
         }
+    }
+
+    /// Sets the time between samples (it sizes the PSS budget). Default 1 s.
+    pub fn with_interval(mut self, interval: std::time::Duration) -> LinuxSampler {
+        self.interval = interval;
+        self
     }
 
     /// The stage cgroup, if any.
@@ -233,13 +245,21 @@ impl LinuxSampler {
         } else {
             handle.status_countdown -= 1;
         }
-        if sample.rss_bytes >= PSS_THRESHOLD_BYTES
-            && let Some(f) = handle.smaps_rollup(&self.proc_root)
-        {
-            sample.pss_bytes = f
-                .read(&mut self.buf)
-                .ok()
-                .and_then(parse::parse_smaps_rollup_pss);
+        // smaps_rollup walks the page tables: ~8 ms for a 700 MiB process. Each read is timed
+        // and the next one waits until that cost is at most PSS_BUDGET of the time between.
+        if sample.rss_bytes >= PSS_THRESHOLD_BYTES {
+            if handle.pss_skip > 0 {
+                handle.pss_skip -= 1;
+            } else if let Some(f) = handle.smaps_rollup(&self.proc_root) {
+                let started = std::time::Instant::now();
+                sample.pss_bytes = f
+                    .read(&mut self.buf)
+                    .ok()
+                    .and_then(parse::parse_smaps_rollup_pss);
+                let cost = started.elapsed().as_secs_f64();
+                let allowed = self.interval.as_secs_f64() * PSS_BUDGET;
+                handle.pss_skip = (cost / allowed).min(f64::from(u16::MAX)) as u16;
+            }
         }
         if walk_children {
             if sample.threads > 1 {

@@ -32,6 +32,8 @@ pub struct ProcHandle {
     pub last_hwm: u64,
     /// Samples left before `status` is read again.
     pub status_countdown: u8,
+    /// Samples to skip before `smaps_rollup` is read again.
+    pub pss_skip: u16,
 }
 
 impl ProcHandle {
@@ -65,6 +67,7 @@ impl ProcHandle {
             generation: 0,
             last_hwm: 0,
             status_countdown: 0,
+            pss_skip: 0,
         })
     }
 
@@ -87,6 +90,7 @@ impl ProcHandle {
             generation: 0,
             last_hwm: 0,
             status_countdown: 0,
+            pss_skip: 0,
         })
     }
 
