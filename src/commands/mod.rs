@@ -1,7 +1,11 @@
 //! The command layer: one function per subcommand, returning the process exit code. This is
 //! the edge where errors get their context and become `error:` lines.
 
+mod history;
 mod profile;
+mod publish;
+mod recommend;
+mod report;
 mod schema;
 mod show;
 mod wrap;
@@ -15,6 +19,10 @@ pub fn run(cli: Cli) -> i32 {
         Command::Show(args) => show::show(&args),
         Command::Profile(args) => profile::profile(&args),
         Command::Schema(args) => schema::schema(&args),
+        Command::Report(args) => report::report(&args),
+        Command::Recommend(args) => recommend::recommend(&args),
+        Command::History(args) => history::history(&args),
+        Command::Publish(args) => publish::publish(&args),
     }
 }
 
