@@ -175,3 +175,38 @@ fn peak_rss_of_largest_process_is_measured() {
     let peak = p["totals"]["peak_rss_bytes"].as_u64().unwrap();
     assert!(peak >= 60 << 20, "peak_rss_bytes {peak}");
 }
+
+/// Rusage of reaped children and I/O survive `exec`: a shell that ran other work and then
+/// `exec`s the wrapper (as `cargo run` does) must not have that work counted as the stage's.
+#[test]
+fn regression_work_reaped_before_exec_is_not_counted() {
+    let env = Env::new();
+    let out = env.out();
+    let script = format!(
+        "sh -c '{burn}'; python3 -c 'b = bytearray(96 << 20); b[::4096] = b\"x\" * len(b[::4096])' 2>/dev/null \
+         || awk 'BEGIN {{ s = \"x\"; while (length(s) < 100663296) s = s s }}'; \
+         exec \"$0\" wrap --quiet --stage after-exec --out \"$1\" -- true",
+        burn = burn(300)
+    );
+    let o = std::process::Command::new("sh")
+        .args(["-c", &script, bin(), out.to_str().unwrap()])
+        .current_dir(env.path())
+        .output()
+        .unwrap();
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let p = env.profile("after-exec");
+    let cpu = f(&p["totals"]["cpu_seconds"]);
+    assert!(cpu < 0.1, "cpu_seconds {cpu}: work before exec counted");
+    let rusage = f(&p["totals"]["cpu_rusage_seconds"]);
+    assert!(
+        rusage < 0.1,
+        "cpu_rusage_seconds {rusage}: work before exec counted"
+    );
+    let peak = p["totals"]["peak_rss_bytes"].as_u64().unwrap();
+    assert!(
+        peak < 64 << 20,
+        "peak_rss_bytes {peak}: a process before exec counted"
+    );
+    let own = p["monitor"]["peak_rss_bytes"].as_u64().unwrap();
+    assert!(own < 32 << 20, "monitor peak_rss_bytes {own}");
+}

@@ -95,6 +95,79 @@ pub struct Recorder {
     command_pid: Option<u32>,
     #[cfg(target_os = "linux")]
     self_io: Option<SelfIo>,
+    /// Counters this process had before the stage: rusage of children and I/O survive `exec`,
+    /// so a parent that reaped other work and then exec'd the wrapper (`cargo run`, a shell's
+    /// `exec`) would otherwise have that work counted as the stage's.
+    base: Baseline,
+}
+
+/// The wrapper's own rusage when it started, before anything it does for the stage: its start-up
+/// is part of its cost, what ran in this process before `exec` is not.
+static START_RUSAGE: std::sync::OnceLock<Rusage> = std::sync::OnceLock::new();
+
+/// Records the rusage baseline of this process; call first thing in `wrap`.
+pub fn mark_process_start() {
+    let _ = START_RUSAGE.set(self_rusage());
+}
+
+/// Cumulative counters at the start of the stage, subtracted from every later reading.
+#[derive(Debug, Clone, Default)]
+struct Baseline {
+    children: Rusage,
+    own: Rusage,
+    io: Option<TreeIo>,
+}
+
+impl Baseline {
+    /// Children's rusage since the stage started. A peak RSS not above the inherited one cannot
+    /// be told apart from it: 0 (unknown) then, and the peak comes from samples.
+    fn children(&self, now: Rusage) -> Rusage {
+        Rusage {
+            user_usec: now.user_usec.saturating_sub(self.children.user_usec),
+            system_usec: now.system_usec.saturating_sub(self.children.system_usec),
+            maxrss_bytes: if now.maxrss_bytes > self.children.maxrss_bytes {
+                now.maxrss_bytes
+            } else {
+                0
+            },
+        }
+    }
+
+    /// The wrapper's own CPU since the stage started, and its own peak RSS (of this program,
+    /// not of what ran in this process before `exec`).
+    fn own(&self, now: Rusage) -> Rusage {
+        Rusage {
+            user_usec: now.user_usec.saturating_sub(self.own.user_usec),
+            system_usec: now.system_usec.saturating_sub(self.own.system_usec),
+            maxrss_bytes: own_peak_rss().unwrap_or(now.maxrss_bytes),
+        }
+    }
+
+    fn io(&self, now: Option<TreeIo>) -> Option<TreeIo> {
+        let now = now?;
+        let Some(b) = &self.io else {
+            return Some(now);
+        };
+        Some(TreeIo {
+            read_bytes: now.read_bytes.saturating_sub(b.read_bytes),
+            write_bytes: now.write_bytes.saturating_sub(b.write_bytes),
+            rchar: now.rchar.saturating_sub(b.rchar),
+            wchar: now.wchar.saturating_sub(b.wchar),
+        })
+    }
+}
+
+/// VmHWM of this process: the peak of the current program image (reset by `exec`, unlike
+/// `ru_maxrss`).
+#[cfg(target_os = "linux")]
+fn own_peak_rss() -> Option<u64> {
+    let buf = std::fs::read("/proc/self/status").ok()?;
+    crate::sample::linux::parse::parse_status(&buf).vm_hwm_bytes
+}
+
+#[cfg(not(target_os = "linux"))]
+fn own_peak_rss() -> Option<u64> {
+    None
 }
 
 impl Recorder {
@@ -131,6 +204,29 @@ impl Recorder {
             command_pid: None,
             #[cfg(target_os = "linux")]
             self_io: SelfIo::open(),
+            base: Baseline::default(),
+        }
+        .with_baseline()
+    }
+
+    fn with_baseline(mut self) -> Recorder {
+        self.base = Baseline {
+            children: children_rusage(),
+            own: START_RUSAGE.get().copied().unwrap_or_else(self_rusage),
+            io: self.tree_io_now(),
+        };
+        self
+    }
+
+    /// The I/O of everything reaped so far, before the baseline is subtracted.
+    fn tree_io_now(&self) -> Option<TreeIo> {
+        #[cfg(target_os = "linux")]
+        {
+            self.self_io.as_ref().and_then(SelfIo::tree_io)
+        }
+        #[cfg(not(target_os = "linux"))]
+        {
+            None
         }
     }
 
@@ -327,11 +423,8 @@ impl Monitor for Recorder {
         let result = sampler.as_dyn().sample(t, &mut sample, &mut self.new);
         match result {
             Ok(()) => {
-                sample.reaped = children_rusage();
-                #[cfg(target_os = "linux")]
-                {
-                    sample.reaped_io = self.self_io.as_ref().and_then(SelfIo::tree_io);
-                }
+                sample.reaped = self.base.children(children_rusage());
+                sample.reaped_io = self.base.io(self.tree_io_now());
                 self.emit_new_processes();
                 // Emit by reference and take the buffer back: the process list keeps its
                 // capacity from one sample to the next.
@@ -412,8 +505,8 @@ impl Monitor for Recorder {
             ended_at: rfc3339(self.clock.wall_unix_seconds() + t),
             exit_code: outcome.ended.shell_code(),
             signal: outcome.ended.signal(),
-            reaped: children_rusage(),
-            monitor: self_rusage(),
+            reaped: self.base.children(children_rusage()),
+            monitor: self.base.own(self_rusage()),
             lingering: outcome.lingering.clone(),
             killed: outcome.killed.clone(),
             warnings: Vec::new(),
@@ -421,7 +514,7 @@ impl Monitor for Recorder {
         };
         #[cfg(target_os = "linux")]
         {
-            end.io = self.self_io.as_ref().and_then(SelfIo::tree_io);
+            end.io = self.base.io(self.tree_io_now());
             if let Some(SamplerImpl::Linux(s)) = &mut self.sampler {
                 let mut buf = Vec::new();
                 end.cgroup = s.cgroup().map(|c| c.counters(&mut buf));
