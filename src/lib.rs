@@ -3,6 +3,7 @@
 //! Data flows one way: supervise → sample → profile (→ store → analyse → report).
 //! See `ARCHITECTURE.md` for the map of modules and what each may depend on.
 
+pub mod analyze;
 pub mod ci;
 pub mod cli;
 pub mod clock;

@@ -70,6 +70,16 @@ pub fn parse_profile(path: &Path, bytes: &[u8]) -> Result<StageProfile, ProfileI
 /// Writes `profile` to `path` atomically: a temporary file in the same directory, fsync'd, then
 /// renamed over `path`, so readers never see a half-written profile.
 pub fn write_profile_atomic(path: &Path, profile: &StageProfile) -> Result<(), ProfileIoError> {
+    let mut buf = serde_json::to_vec_pretty(profile).map_err(|e| ProfileIoError::Write {
+        path: path.to_owned(),
+        source: io::Error::other(e),
+    })?;
+    buf.push(b'\n');
+    write_file_atomic(path, &buf)
+}
+
+/// Writes `bytes` to `path` atomically (temporary file, fsync, rename), for profiles and reports.
+pub fn write_file_atomic(path: &Path, bytes: &[u8]) -> Result<(), ProfileIoError> {
     let write_err = |source: io::Error| ProfileIoError::Write {
         path: path.to_owned(),
         source,
@@ -79,9 +89,7 @@ pub fn write_profile_atomic(path: &Path, profile: &StageProfile) -> Result<(), P
     let tmp = PathBuf::from(tmp_name);
     let result = (|| {
         let mut file = fs::File::create(&tmp)?;
-        let mut buf = serde_json::to_vec_pretty(profile).map_err(io::Error::other)?;
-        buf.push(b'\n');
-        file.write_all(&buf)?;
+        file.write_all(bytes)?;
         file.sync_all()?;
         fs::rename(&tmp, path)
     })();

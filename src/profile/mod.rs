@@ -10,8 +10,9 @@
 //! This module depends on nothing else in the crate.
 
 mod io;
+pub mod report;
 
-pub use io::{ProfileIoError, read_profile, write_profile_atomic};
+pub use io::{ProfileIoError, read_profile, write_file_atomic, write_profile_atomic};
 
 use std::collections::BTreeMap;
 
