@@ -620,6 +620,40 @@ fn github_401_is_a_typed_error_without_the_token() {
     assert_eq!(server.take().len(), 1, "a 401 is not retried");
 }
 
+/// A server that cannot be reached is a network error after the bounded retries (connect
+/// errors are retried even for a create); credentials in the API URL are redacted.
+#[test]
+fn github_unreachable_is_a_network_error() {
+    let port = {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        listener.local_addr().unwrap().port()
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(|_, _| reply(500, json!({})));
+    let mut env = github_env(&server, dir.path());
+    env.set(
+        "GITHUB_API_URL",
+        &format!("http://x-access-token:{GITHUB_TOKEN}@127.0.0.1:{port}"),
+    );
+    let (result, _) = run(Target::Github, &env, &dir.path().join("report"), &content());
+    let error = result.unwrap_err();
+    let PublishError::Http { source, .. } = &error else {
+        panic!("{error:?}");
+    };
+    assert!(
+        matches!(
+            source,
+            cicd_monitor::http::HttpError::Network { attempts: 3, .. }
+        ),
+        "{source:?}"
+    );
+    assert_eq!(error.status(), None);
+    let text = shown(&error);
+    assert!(text.contains(&format!("127.0.0.1:{port}")), "{text}");
+    assert_no_secret(&text);
+    assert!(server.take().is_empty());
+}
+
 /// Without a token, or outside a pull request, there is no request at all and the outcome says
 /// why; the step summary and the files are still written.
 #[test]
