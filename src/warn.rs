@@ -38,3 +38,8 @@ pub fn chain(e: &dyn std::error::Error) -> String {
     }
     s
 }
+
+/// Prints `cicd-monitor: MESSAGE` on stderr: what a command did, for the CI log.
+pub fn note(message: &str) {
+    eprintln!("cicd-monitor: {message}");
+}
