@@ -21,5 +21,6 @@ pub mod redact;
 pub mod report;
 pub mod sample;
 pub mod settings;
+pub mod store;
 pub mod supervise;
 pub mod warn;
