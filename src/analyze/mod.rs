@@ -87,14 +87,15 @@ fn regressions(job: &str, baseline: &[BaselineComparison]) -> Vec<Finding> {
                 stage: Some(c.stage.clone()),
                 title: format!(
                     "{what} {:+.0}% against the median of the last {} baseline runs",
-                    100.0 * c.change_ratio,
+                    100.0 * c.change_ratio.unwrap_or(0.0),
                     c.baseline_runs
                 ),
                 evidence: [
                     ("current", c.current),
-                    ("median", c.median),
-                    ("mad", c.mad),
-                    ("change_ratio", c.change_ratio),
+                    ("median", c.median.unwrap_or(0.0)),
+                    ("mad", c.mad.unwrap_or(0.0)),
+                    ("change_ratio", c.change_ratio.unwrap_or(0.0)),
+                    ("noise_band", c.noise_band.unwrap_or(0.0)),
                     ("baseline_runs", f64::from(c.baseline_runs)),
                 ]
                 .into_iter()
@@ -103,10 +104,10 @@ fn regressions(job: &str, baseline: &[BaselineComparison]) -> Vec<Finding> {
                 process: None,
                 suggestion: format!(
                     "compare this change's {} with the baseline's: what made {what} grow from {:.1} to {:.1}?",
-                    c.stage, c.median, c.current
+                    c.stage, c.median.unwrap_or(0.0), c.current
                 ),
                 saving_seconds: (c.metric == "wall_seconds" && time_metric)
-                    .then(|| (c.current - c.median).max(0.0)),
+                    .then(|| (c.current - c.median.unwrap_or(c.current)).max(0.0)),
             }
         })
         .collect()

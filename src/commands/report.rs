@@ -5,6 +5,8 @@ use std::path::PathBuf;
 use crate::analyze::{self, Analysis};
 use crate::cli::{FormatArg, JobInputArgs, ReportArgs};
 use crate::exit_codes;
+use crate::profile::StageProfile;
+use crate::profile::report::BaselineComparison;
 use crate::report::{self, Format};
 
 pub fn report(args: &ReportArgs) -> i32 {
@@ -60,5 +62,56 @@ pub fn load(input: &JobInputArgs) -> Option<Analysis> {
             }
         }
     }
-    Some(analyze::analyse(jobs, Vec::new()))
+    let baseline = match &input.baseline {
+        Some(branch) => baseline(input, branch, &jobs),
+        None => Vec::new(),
+    };
+    Some(analyze::analyse(jobs, baseline))
+}
+
+/// Compares the first job with the recent runs of `branch` in the store. A store that cannot be
+/// read is a warning: the report is still worth having without the comparison.
+fn baseline(input: &JobInputArgs, branch: &str, jobs: &[analyze::Job]) -> Vec<BaselineComparison> {
+    use crate::store::{BaselineQuery, Store};
+    let Some(job) = jobs.first() else {
+        return Vec::new();
+    };
+    let spec = match &input.store {
+        Some(s) => s.clone(),
+        None => match crate::store::default_path(&|k| std::env::var(k).ok()) {
+            Some(p) => p.display().to_string(),
+            None => {
+                crate::warn::warn(
+                    "no history store (set --store or CICD_MONITOR_STORE); no baseline",
+                );
+                return Vec::new();
+            }
+        },
+    };
+    let profiles: Vec<StageProfile> = job.stages.iter().map(|s| s.profile.clone()).collect();
+    let result = Store::open(&spec).and_then(|store| {
+        let query = BaselineQuery::for_profiles(&profiles, branch, input.baseline_runs)?;
+        store.baseline(&query)
+    });
+    match result {
+        Ok(b) => crate::store::compare(&profiles, &b)
+            .into_iter()
+            .map(|c| BaselineComparison {
+                stage: c.stage,
+                role: c.role,
+                metric: c.metric.as_str().to_owned(),
+                baseline_runs: c.baseline_runs,
+                median: c.median,
+                mad: c.mad,
+                noise_band: c.noise_band,
+                current: c.current,
+                change_ratio: c.change_ratio,
+                verdict: c.verdict.as_str().to_owned(),
+            })
+            .collect(),
+        Err(e) => {
+            crate::warn::warn(&format!("no baseline: {}", crate::warn::chain(&e)));
+            Vec::new()
+        }
+    }
 }

@@ -254,18 +254,20 @@ pub struct BaselineComparison {
     pub stage: String,
     /// Role, for a per-role metric.
     pub role: Option<Role>,
-    /// Metric: `wall_seconds`, `cpu_seconds` or `peak_memory_bytes`.
+    /// Metric: `wall_seconds`, `cpu_seconds` or `peak_rss_bytes`.
     pub metric: String,
     /// Baseline runs compared with.
     pub baseline_runs: u32,
-    /// Median of the baseline.
-    pub median: f64,
-    /// Median absolute deviation of the baseline.
-    pub mad: f64,
+    /// Median of the baseline; null without baseline runs.
+    pub median: Option<f64>,
+    /// Median absolute deviation of the baseline; null without baseline runs.
+    pub mad: Option<f64>,
+    /// Half-width of the band around the median inside which a change is noise.
+    pub noise_band: Option<f64>,
     /// This job's value.
     pub current: f64,
-    /// `current / median - 1`.
-    pub change_ratio: f64,
+    /// `current / median - 1`; null when the median is 0.
+    pub change_ratio: Option<f64>,
     /// `regression`, `improvement`, `within_noise` or `insufficient_history`.
     pub verdict: String,
 }

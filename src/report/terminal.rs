@@ -55,8 +55,50 @@ pub fn render(a: &Analysis) -> String {
             let _ = writeln!(out, "  * critical stage: {c}");
         }
     }
+    baseline(&mut out, r);
     findings(&mut out, r);
     out
+}
+
+/// One line on the baseline comparison, plus one per change outside the noise band.
+fn baseline(out: &mut String, r: &JobReport) {
+    if r.baseline.is_empty() {
+        return;
+    }
+    let runs = r
+        .baseline
+        .iter()
+        .map(|c| c.baseline_runs)
+        .max()
+        .unwrap_or(0);
+    let count = |v: &str| r.baseline.iter().filter(|c| c.verdict == v).count();
+    let _ = writeln!(
+        out,
+        "baseline: {runs} run(s); {} regression(s), {} improvement(s), {} within noise, {} without enough history",
+        count("regression"),
+        count("improvement"),
+        count("within_noise"),
+        count("insufficient_history")
+    );
+    for c in r
+        .baseline
+        .iter()
+        .filter(|c| c.verdict == "regression" || c.verdict == "improvement")
+    {
+        let _ = writeln!(
+            out,
+            "  {} {}{} {}: {:.3} vs median {:.3} ({:+.0}%)",
+            c.verdict,
+            c.stage,
+            c.role
+                .map(|r| format!(" {}", r.label()))
+                .unwrap_or_default(),
+            c.metric,
+            c.current,
+            c.median.unwrap_or(0.0),
+            100.0 * c.change_ratio.unwrap_or(0.0)
+        );
+    }
 }
 
 fn table(out: &mut String, header: &[&str; 9], rows: &[[String; 9]]) {
