@@ -139,6 +139,8 @@ pub enum SchemaKind {
     Profile,
     /// stage-NAME.samples.jsonl (one record per line)
     Samples,
+    /// The job report (`report --format json`)
+    Report,
 }
 
 #[derive(Debug, Args)]

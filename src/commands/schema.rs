@@ -1,4 +1,4 @@
-//! `cicd-monitor schema [profile|samples]`: the JSON Schema of a file format, on stdout.
+//! `cicd-monitor schema [profile|samples|report]`: the JSON Schema of a file format, on stdout.
 //! CI regenerates `schema/*.schema.json` with this and fails on any difference.
 
 use crate::cli::{SchemaArgs, SchemaKind};
@@ -12,6 +12,7 @@ pub fn render(kind: SchemaKind) -> String {
     let schema = match kind {
         SchemaKind::Profile => schemars::schema_for!(crate::profile::StageProfile),
         SchemaKind::Samples => schemars::schema_for!(crate::sample::record::Record),
+        SchemaKind::Report => schemars::schema_for!(crate::profile::report::JobReport),
     };
     let mut s = serde_json::to_string_pretty(&schema).expect("schemas serialise");
     s.push('\n');
