@@ -9,26 +9,6 @@ use std::process::Command;
 
 use common::*;
 
-/// Rebuilds the pipeline's stage profiles into `dir` from the recorded samples.
-fn pipeline_profiles(dir: &Path) {
-    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/samples/pipeline");
-    for entry in std::fs::read_dir(&fixtures).unwrap() {
-        let path = entry.unwrap().path();
-        let name = path.file_name().unwrap().to_str().unwrap();
-        let Some(stem) = name.strip_suffix(".samples.jsonl") else {
-            continue;
-        };
-        let o = Command::new(bin())
-            .args(["profile", "--from-samples"])
-            .arg(&path)
-            .arg("--out")
-            .arg(dir.join(format!("{stem}.json")))
-            .output()
-            .unwrap();
-        assert!(o.status.success(), "{}", stderr(&o));
-    }
-}
-
 fn report(dir: &Path, args: &[&str]) -> String {
     let o = Command::new(bin())
         .arg("report")

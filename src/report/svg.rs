@@ -7,7 +7,7 @@ use std::fmt::Write;
 const WIDTH: f64 = 720.0;
 const HEIGHT: f64 = 170.0;
 const LEFT: f64 = 64.0;
-const RIGHT: f64 = 12.0;
+const RIGHT: f64 = 28.0;
 const TOP: f64 = 22.0;
 const BOTTOM: f64 = 24.0;
 /// Points drawn per series at most: a 2-hour stage at 1 s has 7200 samples, more than the
@@ -33,6 +33,7 @@ impl Unit {
             Unit::Cores => format!("{v:.1}"),
             Unit::Bytes => super::summary::bytes(v.max(0.0) as u64),
             Unit::BytesPerSecond => format!("{}/s", super::summary::bytes(v.max(0.0) as u64)),
+            Unit::Count if v.fract() != 0.0 => format!("{v:.1}"),
             Unit::Count => format!("{v:.0}"),
         }
     }
@@ -78,8 +79,13 @@ pub fn downsample(points: &[(f64, f64)], merge: Merge) -> Vec<(f64, f64)> {
 
 /// A round axis maximum at or above `v`: 1, 2 or 5 times a power of ten (of 1024 for bytes).
 fn nice_max(v: f64, unit: Unit) -> f64 {
-    if v <= 0.0 || !v.is_finite() {
-        return 1.0;
+    let floor = match unit {
+        // Below 1 KiB the axis would label every line "0 B".
+        Unit::Bytes | Unit::BytesPerSecond => 1024.0,
+        Unit::Cores | Unit::Count => 1.0,
+    };
+    if v <= floor || !v.is_finite() {
+        return floor;
     }
     let base: f64 = match unit {
         Unit::Bytes | Unit::BytesPerSecond if v >= 1024.0 => 1024f64.powf((v.log(1024.0)).floor()),
@@ -179,7 +185,7 @@ pub fn line_chart(
             s,
             r#"<text class="legend {}" x="{:.1}" y="14">{}</text>"#,
             ser.class,
-            LEFT + 200.0 + 150.0 * i as f64,
+            LEFT + 330.0 + 120.0 * i as f64,
             html(&ser.name)
         );
     }

@@ -120,3 +120,24 @@ pub fn children_cpu_seconds() -> f64 {
 pub fn burn(n: u32) -> String {
     format!("i=0; while [ $i -lt {n}000 ]; do i=$((i+1)); done")
 }
+
+/// Rebuilds the sample pipeline's stage profiles (`fixtures/samples/pipeline/`) into `dir`
+/// through `profile --from-samples`: a deterministic multi-stage job.
+pub fn pipeline_profiles(dir: &Path) {
+    let fixtures = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/samples/pipeline");
+    for entry in std::fs::read_dir(&fixtures).unwrap() {
+        let path = entry.unwrap().path();
+        let name = path.file_name().unwrap().to_str().unwrap().to_owned();
+        let Some(stem) = name.strip_suffix(".samples.jsonl") else {
+            continue;
+        };
+        let o = std::process::Command::new(bin())
+            .args(["profile", "--from-samples"])
+            .arg(&path)
+            .arg("--out")
+            .arg(dir.join(format!("{stem}.json")))
+            .output()
+            .unwrap();
+        assert!(o.status.success(), "{}", stderr(&o));
+    }
+}
