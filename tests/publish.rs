@@ -1042,3 +1042,84 @@ fn files_only_and_write_errors() {
     assert!(matches!(error, PublishError::Write { .. }), "{error:?}");
     assert!(error.to_string().contains("a-file/report"), "{error}");
 }
+
+// ---------------------------------------------------------------------------------------------
+// The binary: `cicd-monitor publish` on the sample pipeline's profiles, run twice as two jobs
+// of the same workflow would, against the same server.
+
+#[path = "common/mod.rs"]
+#[allow(dead_code)]
+mod common;
+
+#[test]
+fn cli_publish_creates_then_updates_the_comment_and_never_logs_the_token() {
+    let comments = Arc::new(Mutex::new(Vec::<Value>::new()));
+    let server = {
+        let comments = comments.clone();
+        Server::start(move |request, _| {
+            let mut comments = comments.lock().unwrap();
+            match (request.method.as_str(), request.target.as_str()) {
+                ("GET", LIST_PATH) => reply(200, Value::Array(comments.clone())),
+                ("POST", "/repos/octo/app/issues/42/comments") => {
+                    let c = github_comment(7001, request.json()["body"].as_str().unwrap(), true);
+                    comments.push(c.clone());
+                    reply(201, c)
+                }
+                ("PATCH", "/repos/octo/app/issues/comments/7001") => {
+                    let c = github_comment(7001, request.json()["body"].as_str().unwrap(), true);
+                    comments[0] = c.clone();
+                    reply(200, c)
+                }
+                _ => reply(404, json!({"message": "Not Found"})),
+            }
+        })
+    };
+    let dir = tempfile::tempdir().unwrap();
+    let profiles = dir.path().join("profiles");
+    std::fs::create_dir_all(&profiles).unwrap();
+    common::pipeline_profiles(&profiles);
+    let env = github_env(&server, dir.path());
+    let publish = || {
+        let mut cmd = std::process::Command::new(common::bin());
+        cmd.args(["publish", "--dir"]).arg(&profiles).env_clear();
+        cmd.env("PATH", std::env::var_os("PATH").unwrap());
+        for (k, v) in &env.0 {
+            cmd.env(k, v);
+        }
+        cmd.output().unwrap()
+    };
+    for (run, action) in [(1, "created"), (2, "updated")] {
+        let o = publish();
+        let (out, err) = (common::stdout(&o), common::stderr(&o));
+        assert_eq!(common::code(&o), 0, "run {run}: {err}");
+        assert_eq!(out, "", "publish writes no data to stdout");
+        assert!(err.contains(&format!("{action} comment")), "run {run}: {err}");
+        assert_no_secret(&err);
+    }
+    let requests = server.take();
+    let seen: Vec<_> = requests
+        .iter()
+        .map(|r| (r.method.as_str(), r.target.as_str()))
+        .collect();
+    assert_eq!(
+        seen,
+        [
+            ("GET", LIST_PATH),
+            ("POST", "/repos/octo/app/issues/42/comments"),
+            ("GET", LIST_PATH),
+            ("PATCH", "/repos/octo/app/issues/comments/7001"),
+        ]
+    );
+    requests.iter().for_each(assert_github_headers);
+    assert_eq!(comments.lock().unwrap().len(), 1, "one sticky comment");
+    let body = requests[3].json()["body"].as_str().unwrap().to_owned();
+    assert!(body.starts_with(GITHUB_MARKER), "{body}");
+    assert!(body.contains("cicd-monitor: sample-pipeline"), "{body}");
+    assert!(body.len() <= 65_536);
+    // The step summary got the report once per run.
+    let summary = std::fs::read_to_string(dir.path().join("step_summary.md")).unwrap();
+    assert_eq!(summary.matches("### ✅ cicd-monitor: sample-pipeline").count(), 2);
+    for file in ["report.html", "report.json", "report.md", "metrics.txt"] {
+        assert!(profiles.join("report").join(file).is_file(), "{file}");
+    }
+}
