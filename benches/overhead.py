@@ -103,13 +103,38 @@ def spawn(argv, stdout, stderr, via_shell=True):
     ])
 
 
-def timed(argv, stdout="/dev/null", stderr="/dev/null"):
-    """Runs argv; returns (wall seconds, cpu seconds of it and its reaped tree, exit code, maxrss)."""
+TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def own_cpu(pid):
+    """utime+stime of pid itself (not its children), seconds; None once it is gone."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+    except (OSError, IndexError):
+        return None
+    return (int(fields[11]) + int(fields[12])) / TICKS
+
+
+def timed(argv, stdout="/dev/null", stderr="/dev/null", via_shell=True, poll_own_cpu=False):
+    """Runs argv; returns (wall seconds, cpu seconds of it and its reaped tree, exit code, own).
+
+    With poll_own_cpu (and via_shell=False), `own` is the process's own CPU as last read from
+    /proc every 0.1 s before it ended (psrecord: its CPU apart from the command's)."""
     t0 = time.perf_counter()
-    pid = spawn(argv, stdout, stderr)
-    _, status, ru = os.wait4(pid, 0)
+    pid = spawn(argv, stdout, stderr, via_shell)
+    own = None
+    if poll_own_cpu:
+        while True:
+            done, status, ru = os.wait4(pid, os.WNOHANG)
+            if done:
+                break
+            own = own_cpu(pid) or own
+            time.sleep(0.1)
+    else:
+        _, status, ru = os.wait4(pid, 0)
     wall = time.perf_counter() - t0
-    return wall, ru.ru_utime + ru.ru_stime, os.waitstatus_to_exitcode(status), ru.ru_maxrss * 1024
+    return wall, ru.ru_utime + ru.ru_stime, os.waitstatus_to_exitcode(status), own
 
 
 class Runner:
@@ -154,20 +179,25 @@ class Runner:
                 os.unlink(samples)
         elif mode == "psrecord":
             plog = os.path.join(self.scratch, "psrecord.log")
-            wall, cpu, code, _ = timed(["psrecord", "--include-children", "--interval", "1",
-                                        "--log", plog, shlex.join(argv)], stderr=err)
+            # Not through the shell, so its own CPU can be polled apart from the command's.
+            wall, cpu, code, own = timed(["psrecord", "--include-children", "--interval", "1",
+                                          "--log", plog, shlex.join(argv)], stderr=err,
+                                         via_shell=False, poll_own_cpu=True)
+            res["monitor_cpu"] = own or 0.0
         elif mode == "pidstat":
             mon = spawn(["pidstat", "-h", "-u", "-r", "-d", "1"],
                         os.path.join(self.scratch, "pidstat.log"), "/dev/null", via_shell=False)
             wall, cpu, code, _ = timed(argv, stderr=err)
-            os.kill(mon, signal.SIGINT)
+            os.kill(mon, signal.SIGINT)  # pidstat prints its averages and exits
             _, _, ru = os.wait4(mon, 0)
             res["monitor_cpu"] = ru.ru_utime + ru.ru_stime
             cpu += res["monitor_cpu"]
         else:
             raise ValueError(mode)
         with open(err) as f:
-            warnings = [line.strip() for line in f if "cicd-monitor" in line]
+            # Pids in names (cicd-monitor-1234) would make every run's warning distinct.
+            warnings = [re.sub(r"cicd-monitor-\d+", "cicd-monitor-PID", line.strip())
+                        for line in f if "cicd-monitor" in line]
         os.unlink(err)
         if code != 0:
             raise SystemExit(f"{mode} {key}: exit {code}: {' '.join(argv)}")
@@ -191,8 +221,8 @@ def overhead_section(key, desc, modes, runs):
     """runs[mode] = list of result dicts, index = repetition."""
     lines = [f"### Workload {key}: {desc}", "",
              "| mode | wall median s (min) | wall ratio median (min) | CPU median s (min) "
-             "| CPU ratio median (min) | monitor CPU s | wrapper peak RSS MiB |",
-             "|---|---|---|---|---|---|---|"]
+             "| CPU ratio median (min) | monitor's own CPU s | own CPU / tree CPU | wrapper peak RSS MiB |",
+             "|---|---|---|---|---|---|---|---|"]
     bare = runs["bare"]
     for mode in modes:
         rs = runs[mode]
@@ -201,6 +231,9 @@ def overhead_section(key, desc, modes, runs):
         wr = [r["wall"] / b["wall"] for r, b in zip(rs, bare)]
         cr = [r["cpu"] / b["cpu"] for r, b in zip(rs, bare)]
         mon = [r["monitor_cpu"] for r in rs if "monitor_cpu" in r]
+        # The monitor's own CPU over the CPU of the tree it watched (wait4 total minus its own;
+        # pidstat's own CPU was added to the total), per run, median.
+        share = [r["monitor_cpu"] / (r["cpu"] - r["monitor_cpu"]) for r in rs if "monitor_cpu" in r]
         rss = [r["monitor_rss"] for r in rs if "monitor_rss" in r]
         lines.append(
             f"| {mode} | {fmt(med(walls), 2)} ({fmt(min(walls), 2)}) "
@@ -208,6 +241,7 @@ def overhead_section(key, desc, modes, runs):
             f"| {fmt(med(cpus), 2)} ({fmt(min(cpus), 2)}) "
             f"| {fmt(med(cr))} ({fmt(min(cr))}) "
             f"| {fmt(med(mon)) if mon else '–'} "
+            f"| {f'{med(share) * 100:.2f} %' if share else '–'} "
             f"| {fmt(max(rss) / MIB, 1) if rss else '–'} |")
     warn = sorted({w for m in modes for r in runs[m] for w in r["warnings"]})
     if warn:
