@@ -210,3 +210,19 @@ fn regression_work_reaped_before_exec_is_not_counted() {
     let own = p["monitor"]["peak_rss_bytes"].as_u64().unwrap();
     assert!(own < 32 << 20, "monitor peak_rss_bytes {own}");
 }
+
+/// `children` and `cgroup.procs` of a big tree are longer than one page; a read that returns
+/// one page of them is not the end of the file (it once cut discovery at ~680 processes).
+#[test]
+fn regression_a_tree_of_900_live_processes_is_seen_whole() {
+    let env = Env::new();
+    let o = env.wrap_sh(
+        "wide",
+        &["--quiet", "--interval", "500ms"],
+        "i=0; while [ $i -lt 900 ]; do sleep 3 & i=$((i+1)); done; wait",
+    );
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let p = env.profile("wide");
+    let live = p["totals"]["peak_live_processes"].as_u64().unwrap();
+    assert!(live >= 901, "peak_live_processes {live}");
+}

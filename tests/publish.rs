@@ -1093,7 +1093,10 @@ fn cli_publish_creates_then_updates_the_comment_and_never_logs_the_token() {
         let (out, err) = (common::stdout(&o), common::stderr(&o));
         assert_eq!(common::code(&o), 0, "run {run}: {err}");
         assert_eq!(out, "", "publish writes no data to stdout");
-        assert!(err.contains(&format!("{action} comment")), "run {run}: {err}");
+        assert!(
+            err.contains(&format!("{action} comment")),
+            "run {run}: {err}"
+        );
         assert_no_secret(&err);
     }
     let requests = server.take();
@@ -1118,7 +1121,12 @@ fn cli_publish_creates_then_updates_the_comment_and_never_logs_the_token() {
     assert!(body.len() <= 65_536);
     // The step summary got the report once per run.
     let summary = std::fs::read_to_string(dir.path().join("step_summary.md")).unwrap();
-    assert_eq!(summary.matches("### ✅ cicd-monitor: sample-pipeline").count(), 2);
+    assert_eq!(
+        summary
+            .matches("### ✅ cicd-monitor: sample-pipeline")
+            .count(),
+        2
+    );
     for file in ["report.html", "report.json", "report.md", "metrics.txt"] {
         assert!(profiles.join("report").join(file).is_file(), "{file}");
     }

@@ -52,6 +52,10 @@ impl KeptFile {
     }
 }
 
+/// The least a seq_file read returns when more output follows: a page (4 KiB) minus the
+/// largest record that might not have fit (records here are well under 1 KiB).
+const SEQ_CHUNK_MIN: usize = 3072;
+
 /// Reads `file` from offset 0 to its end into `buf`, usually in one `pread`.
 pub fn read_whole_at<'b>(file: &File, buf: &'b mut Vec<u8>) -> io::Result<&'b [u8]> {
     buf.clear();
@@ -74,9 +78,12 @@ pub fn read_whole_at<'b>(file: &File, buf: &'b mut Vec<u8>) -> io::Result<&'b [u
         }
         // SAFETY: read_at wrote n bytes after len.
         unsafe { buf.set_len(len + n) };
-        if n < spare.len() {
-            // A short read is the end: /proc and cgroup files (seq_file) fill the buffer
-            // whenever more output exists, so this saves the extra read that would return 0.
+        if n < spare.len() && n < SEQ_CHUNK_MIN {
+            // A short read of less than most of a page is the end: /proc and cgroup files
+            // (seq_file) hand out one page of whole records per read, so a read that returned
+            // less than a page minus one record had nothing more. This saves the extra read
+            // that would return 0 on the small files read every sample. A longer short read
+            // (`children` or `cgroup.procs` of a big tree) may be one page of many: read on.
             return Ok(&buf[..]);
         }
         buf.reserve(buf.capacity());
