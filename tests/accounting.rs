@@ -226,3 +226,35 @@ fn regression_a_tree_of_900_live_processes_is_seen_whole() {
     let live = p["totals"]["peak_live_processes"].as_u64().unwrap();
     assert!(live >= 901, "peak_live_processes {live}");
 }
+
+/// A vforked child can exec before the tracer handles its parent's vfork event (cc → as); its
+/// pid must still get one record, named for what it ran.
+#[test]
+fn regression_trace_exec_records_a_vforked_child_once() {
+    if std::process::Command::new("cc")
+        .arg("--version")
+        .output()
+        .is_err()
+    {
+        eprintln!("skipped: no C compiler");
+        return;
+    }
+    let env = Env::new();
+    std::fs::write(env.path().join("x.c"), "int f(int x) { return x * 3; }\n").unwrap();
+    let o = env.wrap_sh(
+        "cc",
+        &["--quiet", "--trace-exec"],
+        "i=0; while [ $i -lt 12 ]; do cc -O1 -c x.c -o x$i.o || exit 1; i=$((i+1)); done",
+    );
+    assert_eq!(code(&o), 0, "{}", stderr(&o));
+    let p = env.profile("cc");
+    let records = p["processes"].as_array().unwrap();
+    let mut pids: Vec<u64> = records.iter().map(|r| r["pid"].as_u64().unwrap()).collect();
+    pids.sort_unstable();
+    let before = pids.len();
+    pids.dedup();
+    assert_eq!(pids.len(), before, "a pid recorded twice");
+    let count = |name: &str| records.iter().filter(|r| r["name"] == name).count();
+    assert_eq!(count("cc1"), 12);
+    assert_eq!(count("as"), 12);
+}

@@ -1048,7 +1048,6 @@ fn files_only_and_write_errors() {
 // of the same workflow would, against the same server.
 
 #[path = "common/mod.rs"]
-#[allow(dead_code)]
 mod common;
 
 #[test]

@@ -4,6 +4,8 @@
 
 pub mod findings;
 pub mod job;
+#[cfg(test)]
+mod tests;
 
 use crate::profile::Tool;
 use crate::profile::report::{

@@ -27,6 +27,10 @@ struct Task {
     tgid: u32,
     /// The initial attach stop has been seen and continued.
     started: bool,
+    /// Its exec event has been handled. A vforked child can exec before its parent's vfork
+    /// event is reported; the exec's record then already names it and its parent, and a fork
+    /// record after it would make a second record of the same pid with the parent's name.
+    execd: bool,
 }
 
 /// The tracer's view of the traced tasks.
@@ -97,6 +101,7 @@ impl Tracer {
             Task {
                 tgid: pid,
                 started: true,
+                execd: false,
             },
         );
     }
@@ -129,10 +134,21 @@ impl Tracer {
                         && std::path::Path::new(&format!("/proc/{parent_tgid}/task/{child}"))
                             .exists();
                     let tgid = if is_thread { parent_tgid } else { child };
-                    // The child's attach stop may have been reported before this event.
-                    let started = self.tasks.get(&child).is_some_and(|t| t.started);
-                    self.tasks.insert(child, Task { tgid, started });
-                    if !is_thread {
+                    // The child's attach stop, even its exec, may have been reported before this
+                    // event.
+                    let (started, execd) = self
+                        .tasks
+                        .get(&child)
+                        .map_or((false, false), |t| (t.started, t.execd));
+                    self.tasks.insert(
+                        child,
+                        Task {
+                            tgid,
+                            started,
+                            execd,
+                        },
+                    );
+                    if !is_thread && !execd {
                         monitor.call(|m| m.traced_fork(t, parent_tgid, child));
                     }
                 }
@@ -150,6 +166,7 @@ impl Tracer {
                     Task {
                         tgid: pid,
                         started: true,
+                        execd: true,
                     },
                 );
                 monitor.call(|m| m.traced_exec(t, pid));
@@ -167,6 +184,7 @@ impl Tracer {
                 let task = self.tasks.entry(pid).or_insert(Task {
                     tgid: pid,
                     started: false,
+                    execd: false,
                 });
                 if task.started {
                     // A group stop (SIGSTOP, SIGTSTP, ...): keep it stopped but let SIGCONT
