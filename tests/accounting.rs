@@ -139,12 +139,15 @@ fn portable_sampler_runs_on_linux() {
     assert_eq!(p["monitor"]["sampler"], "portable");
     assert!(p["monitor"]["samples"].as_u64().unwrap() >= 3);
     let tree = f(&p["totals"]["cpu_seconds"]);
-    assert_within(
-        "tree + monitor vs getrusage",
-        tree + f(&p["monitor"]["cpu_seconds"]),
-        kernel,
-        0.02,
+    // The wrapper's start-up (the loader, before `main`) and exit work (building and writing
+    // the profile) come after or before its own measurement: a few milliseconds, which on this
+    // ~0.12 s workload alone exceed 2 %.
+    let measured = tree + f(&p["monitor"]["cpu_seconds"]);
+    assert!(
+        (measured - kernel).abs() <= 0.01 || (measured - kernel).abs() / kernel <= 0.02,
+        "tree + monitor vs getrusage: got {measured:.4}, want {kernel:.4}"
     );
+    assert!(measured <= kernel + 0.002, "more CPU than the kernel charged");
     assert!(
         p["processes"]
             .as_array()
