@@ -147,7 +147,10 @@ fn portable_sampler_runs_on_linux() {
         (measured - kernel).abs() <= 0.01 || (measured - kernel).abs() / kernel <= 0.02,
         "tree + monitor vs getrusage: got {measured:.4}, want {kernel:.4}"
     );
-    assert!(measured <= kernel + 0.002, "more CPU than the kernel charged");
+    assert!(
+        measured <= kernel + 0.005,
+        "more CPU than the kernel charged: {measured:.4} > {kernel:.4}"
+    );
     assert!(
         p["processes"]
             .as_array()
