@@ -79,7 +79,19 @@ fn html_report_renders_its_charts_offline_in_chromium() {
         dom.matches("<polyline class=\"series").count() >= 16,
         "series"
     );
-    assert_eq!(dom.matches("class=\"finding\"").count(), 4, "findings");
+    let o = Command::new(bin())
+        .args(["report", "--format", "json", "--dir"])
+        .arg(&dir)
+        .output()
+        .unwrap();
+    let report: serde_json::Value = serde_json::from_str(&stdout(&o)).unwrap();
+    let findings = report["findings"].as_array().unwrap().len();
+    assert!(findings >= 3);
+    assert_eq!(
+        dom.matches("class=\"finding\"").count(),
+        findings,
+        "findings"
+    );
 
     // The screenshot: the charts' colours are on the page, so they were drawn.
     let png = Path::new(env!("CARGO_TARGET_TMPDIR")).join("html-report.png");

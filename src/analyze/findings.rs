@@ -182,13 +182,13 @@ fn stage_findings(job: &str, stage: &LoadedStage, out: &mut Vec<Finding>) {
     let saturated = cpu_saturated(&cx);
     let io = io_bound(&cx);
     let starved = noisy_neighbor(&cx);
-    if let Some(f) = memory_pressure(&cx) {
-        out.push(f);
-    }
-    // A stage both saturated and "under-parallelised" cannot be: the rules are exclusive.
+    let memory = memory_pressure(&cx);
+    // A stage both saturated and "under-parallelised" cannot be: the rules are exclusive. A
+    // memory-bound stage is not told to run more at once either.
     if saturated.is_none() {
-        under_parallelized(&cx, out);
+        under_parallelized(&cx, memory.is_some(), out);
     }
+    out.extend(memory);
     // An idle tree stalled on storage is I/O-bound, not waiting.
     if io.is_none()
         && let Some(f) = waiting(&cx)
@@ -343,7 +343,7 @@ fn serial_suggestion(role: Option<Role>, name: &str, cores: f64) -> String {
     }
 }
 
-fn under_parallelized(cx: &Ctx<'_>, out: &mut Vec<Finding>) {
+fn under_parallelized(cx: &Ctx<'_>, memory_bound: bool, out: &mut Vec<Finding>) {
     if cx.cores < 2.0 {
         return;
     }
@@ -385,6 +385,7 @@ fn under_parallelized(cx: &Ctx<'_>, out: &mut Vec<Finding>) {
     // build at -j1 or a test runner with one worker), but it is busy: an idle tree is `waiting`.
     let starved_seconds = seconds_where(&cx.spans, |p| starved(p, cx.cores));
     if phases.is_empty()
+        && !memory_bound
         && starved_seconds < 0.5 * cx.wall
         && cx.parallelism < UNDER_PARALLEL_SHARE * cx.cores
         && cx.parallelism >= WAITING_PARALLELISM
@@ -549,9 +550,10 @@ fn memory_pressure(cx: &Ctx<'_>) -> Option<Finding> {
     }
     let suggestion = if workers > 1 {
         format!(
-            "run {} {} workers instead of {workers}, or use a runner with at least {need_gib:.0} GiB",
+            "run {} {} worker{} at a time instead of {workers}, or use a runner with at least {need_gib:.0} GiB",
             workers - 1,
-            largest.map_or("", |r| r.name.as_str())
+            largest.map_or("", |r| r.name.as_str()),
+            if workers == 2 { "" } else { "s" }
         )
     } else {
         format!(
