@@ -751,3 +751,53 @@ fn postgres_password_is_masked_in_errors() {
     );
     assert!(!text.contains("not-the-Password-42"), "{text}");
 }
+
+/// `history ingest` keeps the run's findings, for later cross-run analyses: the sample
+/// pipeline's serial phase and memory-heavy stage, on both backends; ingesting again replaces
+/// them rather than adding copies.
+#[test]
+fn ingest_records_the_findings_of_the_run() {
+    for db in databases("ingest_records_the_findings_of_the_run") {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("job");
+        std::fs::create_dir_all(&dir).unwrap();
+        common::pipeline_profiles(&dir);
+        let spec = db.spec();
+        for _ in 0..2 {
+            let o = cicd(
+                &["history", "ingest", "--store", &spec, dir.to_str().unwrap()],
+                &[],
+            );
+            assert_eq!(o.status.code(), Some(0), "{}: {}", db.label(), stderr(&o));
+        }
+        let store = Store::open(&spec).unwrap();
+        let runs = store
+            .recent_runs(&RunFilter {
+                limit: 5,
+                ..RunFilter::default()
+            })
+            .unwrap();
+        assert_eq!(runs.len(), 1, "{}", db.label());
+        let findings = store.findings_of(runs[0].id).unwrap();
+        let kinds: Vec<(Option<&str>, &str)> = findings
+            .iter()
+            .map(|(stage, kind, _)| (stage.as_deref(), kind.as_str()))
+            .collect();
+        assert!(
+            kinds.contains(&(Some("build"), "under_parallelized")),
+            "{kinds:?}"
+        );
+        assert!(
+            kinds.contains(&(Some("test"), "memory_pressure")),
+            "{kinds:?}"
+        );
+        assert_eq!(
+            findings.len(),
+            kinds
+                .iter()
+                .collect::<std::collections::BTreeSet<_>>()
+                .len(),
+            "findings recorded twice: {kinds:?}"
+        );
+    }
+}

@@ -6,7 +6,7 @@ use std::process::{Command, Stdio};
 
 use crate::cli::{HistoryCommand, HistoryIngestArgs, HistoryListArgs};
 use crate::exit_codes;
-use crate::profile::{ProfileIoError, StageProfile, read_profile};
+use crate::profile::StageProfile;
 use crate::store::{RunFilter, RunSummary, Store, StoreError, identity};
 
 /// Why a history command failed.
@@ -17,16 +17,8 @@ enum HistoryError {
         crate::env_vars::STORE
     )]
     NoStore,
-    #[error("failed to read the job directory {}", path.display())]
-    ReadDir {
-        path: PathBuf,
-        #[source]
-        source: std::io::Error,
-    },
-    #[error("no stage profiles (stage-*.json) in {}", path.display())]
-    NoProfiles { path: PathBuf },
     #[error(transparent)]
-    Profile(#[from] ProfileIoError),
+    Load(#[from] crate::analyze::LoadError),
     #[error("failed to record the job in {}", path.display())]
     Record {
         path: PathBuf,
@@ -80,14 +72,21 @@ fn ingest(args: &HistoryIngestArgs) -> i32 {
 
 /// Records one job directory; returns the line that says what happened.
 fn ingest_dir(store: &Store, dir: &Path) -> Result<String, HistoryError> {
-    let mut profiles = read_job_dir(dir)?;
+    let job = crate::analyze::load_job(dir)?;
+    let mut profiles: Vec<StageProfile> = job.stages.iter().map(|s| s.profile.clone()).collect();
     fill_from_git(&mut profiles, dir);
-    let outcome = store
-        .ingest(&profiles)
-        .map_err(|source| HistoryError::Record {
-            path: dir.to_owned(),
-            source,
-        })?;
+    let record_err = |source| HistoryError::Record {
+        path: dir.to_owned(),
+        source,
+    };
+    let outcome = store.ingest(&profiles).map_err(record_err)?;
+    // The run's findings as this version computes them, for cross-run analyses.
+    let findings = crate::analyze::analyse(vec![job], Vec::new())
+        .report
+        .findings;
+    store
+        .record_findings(outcome.run_id, &findings)
+        .map_err(record_err)?;
     let branch = identity::branch_of(&profiles[0].ci);
     let branch = if branch.is_empty() {
         "no branch"
@@ -111,34 +110,6 @@ fn ingest_dir(store: &Store, dir: &Path) -> Result<String, HistoryError> {
     } else {
         format!("run {} already recorded", outcome.run_id)
     })
-}
-
-/// The stage profiles of one job directory (`stage-*.json`), in file name order.
-fn read_job_dir(dir: &Path) -> Result<Vec<StageProfile>, HistoryError> {
-    let read_err = |source| HistoryError::ReadDir {
-        path: dir.to_owned(),
-        source,
-    };
-    let mut paths = Vec::new();
-    for entry in std::fs::read_dir(dir).map_err(read_err)? {
-        let path = entry.map_err(read_err)?.path();
-        let is_profile = path.file_name().and_then(|n| n.to_str()).is_some_and(|n| {
-            n.starts_with("stage-") && n.ends_with(".json") && !n.ends_with(".samples.json")
-        });
-        if is_profile && path.is_file() {
-            paths.push(path);
-        }
-    }
-    if paths.is_empty() {
-        return Err(HistoryError::NoProfiles {
-            path: dir.to_owned(),
-        });
-    }
-    paths.sort();
-    paths
-        .iter()
-        .map(|path| read_profile(path).map_err(HistoryError::from))
-        .collect()
 }
 
 /// Outside CI the profile has no branch, repository or commit: take them from git in the

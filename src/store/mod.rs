@@ -414,6 +414,67 @@ impl Store {
         }
     }
 
+    /// Replaces the findings recorded for run `run_id` with `findings` (the latest analysis of
+    /// a run is the one kept). Returns how many were written.
+    pub fn record_findings(
+        &self,
+        run_id: i64,
+        findings: &[crate::profile::report::Finding],
+    ) -> Result<usize, StoreError> {
+        let result = self.runtime.block_on(async {
+            let mut tx = self.pool.begin().await?;
+            sqlx::query("DELETE FROM findings WHERE run_id = $1")
+                .bind(run_id)
+                .execute(&mut *tx)
+                .await?;
+            for f in findings {
+                let evidence = serde_json::to_string(&f.evidence).unwrap_or_else(|_| "{}".into());
+                sqlx::query(
+                    "INSERT INTO findings (run_id, stage, kind, saving_seconds, evidence, suggestion) \
+                     VALUES ($1, $2, $3, $4, $5, $6)",
+                )
+                .bind(run_id)
+                .bind(f.stage.clone())
+                .bind(f.kind.as_str())
+                .bind(f.saving_seconds)
+                .bind(evidence)
+                .bind(f.suggestion.clone())
+                .execute(&mut *tx)
+                .await?;
+            }
+            tx.commit().await
+        });
+        result.map_err(|e| self.query_error(e))?;
+        Ok(findings.len())
+    }
+
+    /// Findings recorded for run `run_id`: `(stage, kind, saving_seconds)`, in insertion order.
+    pub fn findings_of(
+        &self,
+        run_id: i64,
+    ) -> Result<Vec<(Option<String>, String, Option<f64>)>, StoreError> {
+        let rows = self
+            .runtime
+            .block_on(
+                sqlx::query(
+                    "SELECT stage, kind, saving_seconds FROM findings WHERE run_id = $1 ORDER BY id",
+                )
+                .bind(run_id)
+                .fetch_all(&self.pool),
+            )
+            .map_err(|e| self.query_error(e))?;
+        rows.iter()
+            .map(|r| {
+                Ok((
+                    r.try_get::<Option<String>, _>("stage")?,
+                    r.try_get::<String, _>("kind")?,
+                    r.try_get::<Option<f64>, _>("saving_seconds")?,
+                ))
+            })
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(|e| self.query_error(e))
+    }
+
     /// Records the stage profiles of one job run. Idempotent: a run already recorded (same run
     /// key) is found again, and only its stages not recorded yet are added.
     pub fn ingest(&self, profiles: &[StageProfile]) -> Result<IngestOutcome, StoreError> {
