@@ -781,7 +781,7 @@ fn ingest_records_the_findings_of_the_run() {
         let findings = store.findings_of(runs[0].id).unwrap();
         let kinds: Vec<(Option<&str>, &str)> = findings
             .iter()
-            .map(|(stage, kind, _)| (stage.as_deref(), kind.as_str()))
+            .map(|f| (f.stage.as_deref(), f.kind.as_str()))
             .collect();
         assert!(
             kinds.contains(&(Some("build"), "under_parallelized")),

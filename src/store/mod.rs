@@ -88,6 +88,17 @@ pub struct IngestOutcome {
     pub stages_added: u32,
 }
 
+/// A finding as the store keeps it (see `findings` in the migrations).
+#[derive(Debug, Clone, PartialEq)]
+pub struct RecordedFinding {
+    /// Stage, or `None` for a finding about the whole job.
+    pub stage: Option<String>,
+    /// Finding kind (`under_parallelized`, `memory_pressure`, …).
+    pub kind: String,
+    /// Estimated saving per run, when known.
+    pub saving_seconds: Option<f64>,
+}
+
 /// Which runs [`Store::recent_runs`] lists.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RunFilter {
@@ -448,11 +459,8 @@ impl Store {
         Ok(findings.len())
     }
 
-    /// Findings recorded for run `run_id`: `(stage, kind, saving_seconds)`, in insertion order.
-    pub fn findings_of(
-        &self,
-        run_id: i64,
-    ) -> Result<Vec<(Option<String>, String, Option<f64>)>, StoreError> {
+    /// Findings recorded for run `run_id`, in the order they were written.
+    pub fn findings_of(&self, run_id: i64) -> Result<Vec<RecordedFinding>, StoreError> {
         let rows = self
             .runtime
             .block_on(
@@ -465,11 +473,11 @@ impl Store {
             .map_err(|e| self.query_error(e))?;
         rows.iter()
             .map(|r| {
-                Ok((
-                    r.try_get::<Option<String>, _>("stage")?,
-                    r.try_get::<String, _>("kind")?,
-                    r.try_get::<Option<f64>, _>("saving_seconds")?,
-                ))
+                Ok(RecordedFinding {
+                    stage: r.try_get("stage")?,
+                    kind: r.try_get("kind")?,
+                    saving_seconds: r.try_get("saving_seconds")?,
+                })
             })
             .collect::<Result<_, sqlx::Error>>()
             .map_err(|e| self.query_error(e))
