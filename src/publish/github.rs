@@ -134,12 +134,7 @@ pub async fn sticky_comment(
     plan: &Plan,
     req: &PublishRequest<'_>,
 ) -> Result<CommentOutcome, PublishError> {
-    let client = Client::new(req.retry.clone(), vec![plan.token.clone()]).map_err(|source| {
-        PublishError::Http {
-            action: "create the HTTP client".to_owned(),
-            source,
-        }
-    })?;
+    let client = super::http_client(req, &plan.token)?;
     let octocrab = octocrab_for(plan, client.clone())?;
     let (body, truncated) = comment_body(
         &plan.marker,

@@ -132,12 +132,7 @@ pub async fn sticky_note(
     plan: &Plan,
     req: &PublishRequest<'_>,
 ) -> Result<CommentOutcome, PublishError> {
-    let client = Client::new(req.retry.clone(), vec![plan.token.clone()]).map_err(|source| {
-        PublishError::Http {
-            action: "create the HTTP client".to_owned(),
-            source,
-        }
-    })?;
+    let client = super::http_client(req, &plan.token)?;
     let token = client
         .secret_header(
             HeaderName::from_static("private-token"),

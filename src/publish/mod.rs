@@ -287,6 +287,20 @@ pub fn marker(key: &str) -> String {
 }
 
 /// The comment body: the marker line, then the Markdown, cut to `limit` characters in all.
+/// The HTTP client for one publishing call: the request's retry policy, `token` known as a
+/// secret so it is masked in every error.
+fn http_client(
+    req: &PublishRequest<'_>,
+    token: &crate::http::Secret,
+) -> Result<crate::http::Client, PublishError> {
+    crate::http::Client::new(req.retry.clone(), vec![token.clone()]).map_err(|source| {
+        PublishError::Http {
+            action: "create the HTTP client".to_owned(),
+            source,
+        }
+    })
+}
+
 fn comment_body(marker: &str, markdown: &str, limit: usize) -> (String, bool) {
     let limit = limit.saturating_sub(marker.chars().count() + 1);
     let (text, truncated) = files::fit_chars(markdown, limit);
