@@ -50,7 +50,7 @@ fn synthetic_stage(base: &StageProfile, index: usize) -> StageProfile {
 fn bench(c: &mut Criterion) {
     let samples = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("fixtures/samples/pipeline/stage-build.samples.jsonl");
-    let base = cicd_monitor::commands::profile::replay(&samples, RoleRules::builtin()).unwrap();
+    let base = cicd_monitor::model::replay::replay(&samples, RoleRules::builtin()).unwrap();
     let dir = tempfile::tempdir().unwrap();
     for i in 0..STAGES {
         let stage = synthetic_stage(&base, i);

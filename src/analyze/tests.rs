@@ -14,7 +14,7 @@ use crate::profile::{StageProfile, TimelinePoint};
 fn stage(wall: usize, point: impl Fn(usize) -> TimelinePoint) -> StageProfile {
     let samples = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("fixtures/samples/stage-make-build.samples.jsonl");
-    let mut p = crate::commands::profile::replay(&samples, RoleRules::builtin()).unwrap();
+    let mut p = crate::model::replay::replay(&samples, RoleRules::builtin()).unwrap();
     p.host.cpus = 4;
     p.host.cpus_allowed = None;
     p.host.cpu_quota_cores = None;

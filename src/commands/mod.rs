@@ -2,7 +2,7 @@
 //! the edge where errors get their context and become `error:` lines.
 
 mod history;
-pub mod profile;
+mod profile;
 mod publish;
 mod recommend;
 mod report;

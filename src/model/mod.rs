@@ -2,6 +2,7 @@
 //! Depends on `profile` (output types), `sample::record` (input types) and `clock`.
 
 pub mod builder;
+pub mod replay;
 pub mod roles;
 
 #[cfg(test)]
